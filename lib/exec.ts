@@ -1,0 +1,2 @@
+/** exec: filled in by its issue. */
+export {};

@@ -1,0 +1,2 @@
+/** reaper: filled in by its issue. */
+export {};

@@ -1,0 +1,2 @@
+/** spawn: filled in by its issue. */
+export {};

@@ -1,0 +1,61 @@
+// Binding-layer helpers shared by every *_binding.cc file: argument reading and
+// the conversion of a negative errno into the JS SystemError built by lib/errors.ts.
+// Only binding files include this; the mechanics (*_posix.cc, *_linux.cc) never
+// see an N-API type.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace procctl {
+
+// Builds (does not throw) the JS SystemError for a positive errno value.
+// `path` and `context` may be null; `context` is appended in parentheses.
+Napi::Error MakeSystemError(Napi::Env env, int err, const char* syscall,
+                            const char* path = nullptr,
+                            const char* context = nullptr);
+
+// Throws the JS SystemError (C++ exception, turned into a JS throw by node-addon-api).
+[[noreturn]] void ThrowSystemError(Napi::Env env, int err, const char* syscall,
+                                   const char* path = nullptr,
+                                   const char* context = nullptr);
+
+// Argument readers. lib/ validates with Node's error codes first; these are the
+// cheap second line so a wrong internal call throws a TypeError instead of crashing.
+int32_t ArgInt32(const Napi::CallbackInfo& info, size_t i, const char* name);
+uint32_t ArgUint32(const Napi::CallbackInfo& info, size_t i, const char* name);
+int64_t ArgInt64(const Napi::CallbackInfo& info, size_t i, const char* name);
+double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* name);
+bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name);
+// A JS array of strings as owned C++ strings (for argv/envp building).
+std::vector<std::string> ArgStringArray(const Napi::CallbackInfo& info, size_t i,
+                                        const char* name);
+std::vector<int32_t> ArgInt32Array(const Napi::CallbackInfo& info, size_t i,
+                                   const char* name);
+
+// Per-module registration, called once from addon.cc.
+void InitErrors(Napi::Env env, Napi::Object exports);
+void InitProcess(Napi::Env env, Napi::Object exports);
+void InitWait(Napi::Env env, Napi::Object exports);
+void InitFd(Napi::Env env, Napi::Object exports);
+void InitExec(Napi::Env env, Napi::Object exports);
+void InitSpawn(Napi::Env env, Napi::Object exports);
+void InitSignals(Napi::Env env, Napi::Object exports);
+void InitUsers(Napi::Env env, Napi::Object exports);
+
+}  // namespace procctl
+
+#include "proc.h"
+
+namespace procctl {
+// {userCPUTime, systemCPUTime, maxRSS, minorPageFault, majorPageFault,
+//  voluntaryContextSwitches, involuntaryContextSwitches}: process.resourceUsage() names.
+Napi::Object RusageToJs(Napi::Env env, const Rusage& ru);
+// {pid, status, exited, exitCode, signalNumber, coreDumped, stopped, continued}
+// from a raw wait status; lib/wait.ts turns numbers into names.
+Napi::Object WaitStatusToJs(Napi::Env env, pid_t pid, int status);
+}  // namespace procctl

@@ -1,0 +1,138 @@
+// The one place a JS SystemError is built from an errno. lib/errors.ts hands its
+// factory to the addon once per environment (setErrorFactory); every binding throws
+// through it, so native and JS errors share one class, one message format, one code map.
+#include "binding.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace procctl {
+
+namespace {
+
+struct AddonData {
+  Napi::FunctionReference error_factory;
+};
+
+AddonData* Data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    throw Napi::TypeError::New(info.Env(), "setErrorFactory expects a function");
+  }
+  Data(info.Env())->error_factory =
+      Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+[[noreturn]] void ThrowArg(const Napi::CallbackInfo& info, const char* name,
+                           const char* what) {
+  std::string msg = std::string("The \"") + name + "\" argument must be " + what;
+  Napi::TypeError err = Napi::TypeError::New(info.Env(), msg);
+  err.Set("code", Napi::String::New(info.Env(), "ERR_INVALID_ARG_TYPE"));
+  throw err;
+}
+
+}  // namespace
+
+Napi::Error MakeSystemError(Napi::Env env, int err, const char* syscall,
+                            const char* path, const char* context) {
+  AddonData* data = Data(env);
+  Napi::Value vpath = path ? Napi::String::New(env, path) : env.Undefined();
+  Napi::Value vctx = context ? Napi::String::New(env, context) : env.Undefined();
+  if (data != nullptr && !data->error_factory.IsEmpty()) {
+    Napi::Value made = data->error_factory.Call(
+        {Napi::Number::New(env, err), Napi::String::New(env, syscall), vpath, vctx});
+    if (made.IsObject()) return Napi::Error(env, made);
+  }
+  // Factory not installed (addon loaded directly): still a useful error.
+  Napi::Error e = Napi::Error::New(
+      env, std::string(strerror(err)) + ", " + syscall);
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+void ThrowSystemError(Napi::Env env, int err, const char* syscall,
+                      const char* path, const char* context) {
+  throw MakeSystemError(env, err, syscall, path, context);
+}
+
+int32_t ArgInt32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) ThrowArg(info, name, "a number");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+uint32_t ArgUint32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) ThrowArg(info, name, "a number");
+  return info[i].As<Napi::Number>().Uint32Value();
+}
+
+int64_t ArgInt64(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) ThrowArg(info, name, "a number");
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) ThrowArg(info, name, "a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsBoolean()) ThrowArg(info, name, "a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsString()) ThrowArg(info, name, "a string");
+  std::string s = info[i].As<Napi::String>().Utf8Value();
+  if (s.find('\0') != std::string::npos) {
+    Napi::TypeError err = Napi::TypeError::New(
+        info.Env(), std::string("The \"") + name + "\" argument must not contain null bytes");
+    err.Set("code", Napi::String::New(info.Env(), "ERR_INVALID_ARG_VALUE"));
+    throw err;
+  }
+  return s;
+}
+
+std::vector<std::string> ArgStringArray(const Napi::CallbackInfo& info, size_t i,
+                                        const char* name) {
+  if (i >= info.Length() || !info[i].IsArray()) ThrowArg(info, name, "an array of strings");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    if (!v.IsString()) ThrowArg(info, name, "an array of strings");
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.find('\0') != std::string::npos) {
+      Napi::TypeError err = Napi::TypeError::New(
+          info.Env(), std::string("The \"") + name + "\" argument must not contain null bytes");
+      err.Set("code", Napi::String::New(info.Env(), "ERR_INVALID_ARG_VALUE"));
+      throw err;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<int32_t> ArgInt32Array(const Napi::CallbackInfo& info, size_t i,
+                                   const char* name) {
+  if (i >= info.Length() || !info[i].IsArray()) ThrowArg(info, name, "an array of numbers");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  std::vector<int32_t> out;
+  out.reserve(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    if (!v.IsNumber()) ThrowArg(info, name, "an array of numbers");
+    out.push_back(v.As<Napi::Number>().Int32Value());
+  }
+  return out;
+}
+
+void InitErrors(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());
+  exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory));
+}
+
+}  // namespace procctl

@@ -1,0 +1,131 @@
+/**
+ * Test helpers: run a fixture script in a child process and observe it from
+ * outside (exit code, signal, output, /proc).
+ */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  pid: number;
+}
+
+export interface RunOptions extends SpawnOptions {
+  /** Kill the child (SIGKILL) and fail after this many ms. Default 20 s. */
+  timeout?: number;
+  /** Written to the child's stdin, which is then closed. */
+  input?: string;
+}
+
+/** Runs any command to completion, collecting output. */
+export function run(cmd: string, args: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  const { timeout = 20_000, input, ...spawnOpts } = opts;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], ...spawnOpts });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} timed out after ${timeout} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeout);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, pid: child.pid ?? -1 });
+    });
+    if (child.stdin) {
+      child.stdin.on('error', () => {});
+      child.stdin.end(input ?? '');
+    }
+  });
+}
+
+/** Runs `node test/fixtures/<name> ...args`. */
+export function runFixture(name: string, args: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  return run(process.execPath, [path.join(FIXTURES, name), ...args], { cwd: ROOT, ...opts });
+}
+
+/** /proc/<pid>/status as a key -> value map. */
+export function procStatus(pid: number | 'self'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Fields of /proc/<pid>/stat, 1-based as in proc(5): 4 ppid, 5 pgrp, 6 session. */
+export function procStat(pid: number): string[] {
+  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = raw.lastIndexOf(')');
+  const rest = raw.slice(close + 2).trim().split(' ');
+  return [raw.slice(0, raw.indexOf(' ')), raw.slice(raw.indexOf('(') + 1, close), ...rest];
+}
+
+/** The open fds of a process, with their targets. */
+export function openFds(pid: number | 'self'): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const name of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      out.set(Number(name), readlinkSync(`/proc/${pid}/fd/${name}`));
+    } catch {
+      // closed while listing (the readdir fd itself)
+    }
+  }
+  return out;
+}
+
+/** Direct children of `pid` that are zombies. */
+export function zombieChildren(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let children: string;
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const c of children.trim().split(/\s+/).filter(Boolean)) {
+      try {
+        if (procStat(Number(c))[2] === 'Z') out.push(Number(c));
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return out;
+}
+
+/** Polls `fn` until it returns a truthy value or `timeout` ms pass. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeout = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** True while `pid` exists (a zombie counts as existing). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
