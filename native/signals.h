@@ -1,0 +1,49 @@
+// Mechanics of native signal forwarding and terminal hand-over: plain C++ over
+// POSIX calls, every function returns >= 0 or -errno. No N-API types here.
+//
+// Why native: some signals cannot be received safely by a JS listener in Node
+// (SIGUSR1 belongs to the inspector; SIGSEGV/SIGBUS/SIGFPE/SIGILL would loop on
+// a real fault; SIGPROF is V8's profiler tick; SIGPIPE/SIGXFSZ are ignored by
+// Node and libuv would reset them to SIG_DFL when a listener goes away). For
+// those, a sigaction handler writes the signal number into a pipe that JS reads
+// on the event loop. The handler forwards only signals sent by another process;
+// faults and signals the process sent itself go to the previous disposition.
+#pragma once
+
+#include <sys/types.h>
+
+namespace procctl {
+
+// Creates (once) the process-wide notification pipe and returns its read end
+// (non-blocking, close-on-exec). Each delivered signal becomes one byte.
+long SignalPipeReadFd();
+
+// Installs the forwarding handler for `sig`, saving the previous action.
+// Reference counted: a second install of the same signal only counts.
+long SignalForwardInstall(int sig);
+
+// Drops one reference; the last one restores the saved action, but only if
+// our handler is still the installed one (someone who replaced it keeps theirs).
+// Returns 1 when the action was restored, 0 otherwise.
+long SignalForwardRestore(int sig);
+
+// The current disposition: 0 SIG_DFL, 1 SIG_IGN, 2 a handler.
+long SignalDisposition(int sig);
+
+// Sets SIG_IGN or SIG_DFL (used to put back SIG_IGN after a JS listener is gone,
+// because libuv resets a signal to SIG_DFL when its last watcher stops).
+long SignalSetDisposition(int sig, bool ignore);
+
+// Terminal hand-over for `procctl init` (tini style): makes `pgrp` the
+// foreground process group of the terminal on `fd`, with SIGTTOU blocked so a
+// background caller is not stopped. Returns 0 or -errno.
+long TtySetForeground(int fd, pid_t pgrp);
+
+// The foreground process group of the terminal on `fd`, or -errno.
+long TtyGetForeground(int fd);
+
+// The session id of the terminal on `fd` (TIOCGSID), or -errno (ENOTTY when the
+// terminal is not the caller's controlling terminal).
+long TtyGetSession(int fd);
+
+}  // namespace procctl
