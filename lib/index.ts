@@ -30,3 +30,4 @@ export {
 export * from './exec';
 export * from './spawn';
 export * from './reaper';
+export * from './forward';

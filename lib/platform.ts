@@ -91,6 +91,8 @@ export interface Supported {
   readonly spawn: boolean;
   /** Reaper / wait4(-1) based reaping. */
   readonly reaper: boolean;
+  /** forwardSignals, including the native path for SIGUSR1 and the fault signals. */
+  readonly signalForwarding: boolean;
 }
 
 export const supported: Supported = Object.freeze({
@@ -110,6 +112,7 @@ export const supported: Supported = Object.freeze({
   execve: isPosix,
   spawn: isPosix,
   reaper: isPosix,
+  signalForwarding: isPosix,
 });
 
 /** Why `feature` is missing here, for the ENOSYS error's message. */
