@@ -1,5 +1,7 @@
-// Binding for native signal forwarding and the terminal calls of `procctl init`.
+// Binding for native signal forwarding, the Reaper's peek, and the terminal calls
+// of `procctl init`.
 #include "binding.h"
+#include "reaper.h"
 #include "signals.h"
 
 namespace procctl {
@@ -20,6 +22,12 @@ Napi::Value Install(const Napi::CallbackInfo& info) {
 Napi::Value Restore(const Napi::CallbackInfo& info) {
   return Check(info.Env(), SignalForwardRestore(ArgInt32(info, 0, "signal")), "sigaction");
 }
+Napi::Value Snapshot(const Napi::CallbackInfo& info) {
+  return Check(info.Env(), SignalSnapshot(ArgInt32(info, 0, "signal")), "sigaction");
+}
+Napi::Value SnapshotRestore(const Napi::CallbackInfo& info) {
+  return Check(info.Env(), SignalSnapshotRestore(ArgInt32(info, 0, "signal")), "sigaction");
+}
 Napi::Value Disposition(const Napi::CallbackInfo& info) {
   return Check(info.Env(), SignalDisposition(ArgInt32(info, 0, "signal")), "sigaction");
 }
@@ -39,14 +47,21 @@ Napi::Value GetSession(const Napi::CallbackInfo& info) {
   return Check(info.Env(), TtyGetSession(ArgInt32(info, 0, "fd")), "tcgetsid");
 }
 
+Napi::Value PeekExited(const Napi::CallbackInfo& info) {
+  return Check(info.Env(), ReaperPeekExited(), "waitid");
+}
+
 }  // namespace
 
 void InitSignals(Napi::Env env, Napi::Object exports) {
   exports.Set("signalPipeFd", Napi::Function::New(env, PipeFd));
   exports.Set("signalForwardInstall", Napi::Function::New(env, Install));
   exports.Set("signalForwardRestore", Napi::Function::New(env, Restore));
+  exports.Set("signalSnapshot", Napi::Function::New(env, Snapshot));
+  exports.Set("signalSnapshotRestore", Napi::Function::New(env, SnapshotRestore));
   exports.Set("signalDisposition", Napi::Function::New(env, Disposition));
   exports.Set("signalSetDisposition", Napi::Function::New(env, SetDisposition));
+  exports.Set("reaperPeekExited", Napi::Function::New(env, PeekExited));
   exports.Set("ttySetForeground", Napi::Function::New(env, SetForeground));
   exports.Set("ttyGetForeground", Napi::Function::New(env, GetForeground));
   exports.Set("ttyGetSession", Napi::Function::New(env, GetSession));
