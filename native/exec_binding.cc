@@ -1,11 +1,171 @@
-// Binding for exec (to be filled in by its issue).
+// Binding for in-place exec: JS plan object -> ExecPlan, ExecFailure -> a plain
+// object lib/exec.ts turns into a SystemError (with the failed stage), plus the
+// two small helpers exec needs: spinning the event loop to flush stdout/stderr
+// and duplicating a listening fd.
 #include "binding.h"
+#include "exec.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+
+// libuv (exported by the node binary). UV_RUN_ONCE is 1 in every libuv 1.x.
+extern "C" int uv_run(struct uv_loop_s* loop, int mode);
 
 namespace procctl {
 
+namespace {
+
+Napi::Value Get(const Napi::Object& plan, const char* key) { return plan.Get(key); }
+
+std::vector<std::string> StringArray(Napi::Env env, const Napi::Object& plan, const char* key) {
+  Napi::Value v = Get(plan, key);
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must be an array");
+  Napi::Array arr = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value s = arr.Get(i);
+    if (!s.IsString()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must hold strings");
+    std::string str = s.As<Napi::String>().Utf8Value();
+    if (str.find('\0') != std::string::npos) {
+      Napi::TypeError err = Napi::TypeError::New(env, std::string("plan.") + key + " must not contain null bytes");
+      err.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
+      throw err;
+    }
+    out.push_back(std::move(str));
+  }
+  return out;
+}
+
+std::vector<double> NumberArray(Napi::Env env, const Napi::Object& plan, const char* key) {
+  Napi::Value v = Get(plan, key);
+  std::vector<double> out;
+  if (v.IsNull() || v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must be an array");
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value n = arr.Get(i);
+    if (!n.IsNumber()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must hold numbers");
+    out.push_back(n.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+
+// -1 (or absent) means "not set"; ids are 0 .. 2^32-2.
+bool OptionalId(Napi::Env env, const Napi::Object& plan, const char* key, uint32_t* out) {
+  Napi::Value v = Get(plan, key);
+  if (v.IsNull() || v.IsUndefined()) return false;
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d < 0 || d > 4294967294.0 || std::floor(d) != d) {
+    throw Napi::RangeError::New(env, std::string("plan.") + key + " is out of range");
+  }
+  *out = static_cast<uint32_t>(d);
+  return true;
+}
+
+bool Bool(const Napi::Object& plan, const char* key) {
+  Napi::Value v = Get(plan, key);
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
+int32_t Int(const Napi::Object& plan, const char* key, int32_t fallback) {
+  Napi::Value v = Get(plan, key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
+}
+
+// execInPlace(plan): returns only on failure, with
+// {errno, syscall, stage, pathIndex, unrestored: string[]}.
+Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "plan must be an object");
+  Napi::Object obj = info[0].As<Napi::Object>();
+
+  ExecPlan plan;
+  plan.paths = StringArray(env, obj, "paths");
+  if (plan.paths.empty()) throw Napi::TypeError::New(env, "plan.paths must not be empty");
+  plan.argv = StringArray(env, obj, "argv");
+  plan.envp = StringArray(env, obj, "envp");
+  for (double d : NumberArray(env, obj, "inheritFds")) {
+    if (d < 0 || d > 2147483647.0) throw Napi::RangeError::New(env, "plan.inheritFds entry out of range");
+    plan.inherit_fds.push_back(static_cast<int>(d));
+  }
+  Napi::Value cwd = Get(obj, "cwd");
+  if (cwd.IsString()) {
+    plan.has_cwd = true;
+    plan.cwd = cwd.As<Napi::String>().Utf8Value();
+    if (plan.cwd.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "plan.cwd must not contain null bytes");
+  }
+  for (double d : NumberArray(env, obj, "signalMask")) {
+    if (d < 1 || d > 64) throw Napi::RangeError::New(env, "plan.signalMask entry out of range");
+    plan.signal_mask.push_back(static_cast<int>(d));
+  }
+  plan.setsid = Bool(obj, "setsid");
+  Napi::Value groups = Get(obj, "groups");
+  if (groups.IsArray()) {
+    plan.set_groups = true;
+    for (double d : NumberArray(env, obj, "groups")) {
+      if (d < 0 || d > 4294967294.0) throw Napi::RangeError::New(env, "plan.groups entry out of range");
+      plan.groups.push_back(static_cast<gid_t>(d));
+    }
+  }
+  uint32_t id = 0;
+  if (OptionalId(env, obj, "gid", &id)) plan.set_gid = true, plan.gid = static_cast<gid_t>(id);
+  if (OptionalId(env, obj, "uid", &id)) plan.set_uid = true, plan.uid = static_cast<uid_t>(id);
+  plan.parent_death_signal = Int(obj, "parentDeathSignal", 0);
+  if (plan.parent_death_signal < 0 || plan.parent_death_signal > 64) {
+    throw Napi::RangeError::New(env, "plan.parentDeathSignal out of range");
+  }
+  plan.no_new_privs = Bool(obj, "noNewPrivs");
+  plan.umask = Int(obj, "umask", -1);
+  if (plan.umask > 0777) throw Napi::RangeError::New(env, "plan.umask out of range");
+  Napi::Value reset_tty = Get(obj, "resetTty");
+  plan.reset_tty = !reset_tty.IsBoolean() || reset_tty.As<Napi::Boolean>().Value();
+
+  ExecFailure failure;
+  ExecInPlace(plan, &failure);
+
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("errno", Napi::Number::New(env, failure.err));
+  out.Set("syscall", Napi::String::New(env, failure.syscall));
+  out.Set("stage", Napi::String::New(env, failure.stage));
+  out.Set("pathIndex", Napi::Number::New(env, failure.path_index));
+  Napi::Array unrestored = Napi::Array::New(env, failure.unrestored.size());
+  for (size_t i = 0; i < failure.unrestored.size(); i++) {
+    unrestored.Set(static_cast<uint32_t>(i), Napi::String::New(env, failure.unrestored[i]));
+  }
+  out.Set("unrestored", unrestored);
+  return out;
+}
+
+// Runs one turn of the event loop (blocking until something happens), so queued
+// stdout/stderr writes make progress while execve waits for them.
+Napi::Value RunLoopOnce(const Napi::CallbackInfo& info) {
+  struct uv_loop_s* loop = nullptr;
+  if (napi_get_uv_event_loop(info.Env(), &loop) != napi_ok || loop == nullptr) {
+    throw Napi::Error::New(info.Env(), "no event loop");
+  }
+  return Napi::Boolean::New(info.Env(), uv_run(loop, 1 /* UV_RUN_ONCE */) != 0);
+}
+
+// A close-on-exec duplicate (>= 3) of fd: keeps a listening socket open after
+// Node closes its own handle, so it can be passed on with inheritFds.
+Napi::Value DuplicateFd(const Napi::CallbackInfo& info) {
+  int fd = ArgInt32(info, 0, "fd");
+  int r = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (r < 0) ThrowSystemError(info.Env(), errno, "fcntl");
+  return Napi::Number::New(info.Env(), r);
+}
+
+}  // namespace
+
 void InitExec(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  exports.Set("execInPlace", Napi::Function::New(env, ExecInPlaceJs));
+  exports.Set("runLoopOnce", Napi::Function::New(env, RunLoopOnce));
+  exports.Set("duplicateFd", Napi::Function::New(env, DuplicateFd));
 }
 
 }  // namespace procctl
