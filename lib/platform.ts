@@ -89,6 +89,10 @@ export interface Supported {
   readonly execve: boolean;
   /** spawn with process attributes. */
   readonly spawn: boolean;
+  /** Children watched, signalled and reaped through pidfds (Linux 5.3+; older kernels fall back to SIGCHLD at run time). */
+  readonly pidfd: boolean;
+  /** spawn without fork()'s page-table copy: clone(CLONE_VM|CLONE_VFORK) (Linux); plain fork() elsewhere. */
+  readonly spawnFastPath: boolean;
   /** Reaper / wait4(-1) based reaping. */
   readonly reaper: boolean;
   /** forwardSignals, including the native path for SIGUSR1 and the fault signals. */
@@ -111,6 +115,8 @@ export const supported: Supported = Object.freeze({
   fdFlags: isPosix,
   execve: isPosix,
   spawn: isPosix,
+  pidfd: isLinux,
+  spawnFastPath: isLinux,
   reaper: isPosix,
   signalForwarding: isPosix,
 });

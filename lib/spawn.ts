@@ -1,2 +1,673 @@
-/** spawn: filled in by its issue. */
-export {};
+/**
+ * spawn: start a child with process attributes (credentials, session, fds,
+ * rlimits, umask, parent-death signal) without fork()'s page-table copy.
+ *
+ * Linux: clone3(CLONE_VM|CLONE_VFORK|CLONE_PIDFD) on a private stack (glibc's
+ * clone() + pidfd_open on kernels without clone3), the exit watched by polling
+ * the pidfd on Node's event loop and reaped with waitid(P_PIDFD): no thread, and
+ * no other owner's child is ever reaped. Elsewhere (macOS), or with
+ * PROCCTL_SPAWN_ENGINE=fork: plain fork(), the exit noticed through
+ * `process.on('SIGCHLD')` (Node's loop) and reaped with wait4(pid) for our pids only.
+ *
+ * Every child is registered in lib/children.ts until reaped, so a Reaper never
+ * steals it, and child_process children keep getting their 'exit' events.
+ */
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
+import { registerOwnedChild, releaseOwnedChild } from './children';
+import { SystemError, invalidArgType, invalidArgValue, outOfRange, unsupportedError } from './errors';
+import { platform, requireNative, supported } from './platform';
+import { type SignalLike, toSignalNumber } from './signals';
+import { type CredentialOptions, resolveCredentials } from './users';
+import {
+  INT32_MAX,
+  normalizeEnv,
+  rejectUnknownOptions,
+  validateArray,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateOptions,
+  validateString,
+  validateStringArray,
+} from './validate';
+import { type WaitStatus, decodeStatus } from './wait';
+
+// Node >= 20.4 defines Symbol.asyncDispose (as Symbol.for('nodejs.asyncDispose'));
+// define it the same way on older 20.x so `await using` finds our method.
+(Symbol as unknown as { asyncDispose?: symbol }).asyncDispose ??= Symbol.for('nodejs.asyncDispose');
+
+/** How a child ended: wait4's decoded status, with the child's resource usage. */
+export type ExitStatus = WaitStatus;
+
+/** A stream or server that owns an fd (net.Socket, net.Server, fs streams). */
+export interface StreamWithFd {
+  fd?: number | null;
+  _handle?: { fd?: number } | null;
+}
+
+/**
+ * One stdio entry: `'pipe'` (a new pipe, exposed as a stream), `'inherit'` (the
+ * parent's fd of the same number), `'ignore'` (/dev/null), an fd number, or a
+ * stream/server with an fd. `null`/`undefined`: `'pipe'` for 0..2, closed above.
+ */
+export type StdioEntry = 'pipe' | 'inherit' | 'ignore' | number | StreamWithFd | null | undefined;
+
+/** A resource limit: one number (soft = hard), or [soft, hard]; Infinity = unlimited. */
+export type RlimitValue = number | readonly [number, number];
+
+/** Limits by name, as prlimit(1) spells them: nofile, core, cpu, as, nproc, ... */
+export type Rlimits = Partial<Record<
+  'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | 'stack' | 'as' | 'nproc' | 'memlock' | 'rss' |
+  'locks' | 'sigpending' | 'msgqueue' | 'nice' | 'rtprio' | 'rttime',
+  RlimitValue
+>>;
+
+export interface SpawnOptions extends CredentialOptions {
+  /** argv[0] for the child; default `file`. */
+  argv0?: string;
+  /** The child's environment: an object or `KEY=value` strings. Default `process.env`. */
+  env?: NodeJS.ProcessEnv | Record<string, string | undefined> | readonly string[];
+  /** Working directory, entered after the credential drop (checked as the target user). */
+  cwd?: string;
+  /** One entry per child fd (0, 1, 2, 3, ...), or one word for 0..2. Default 'pipe'. */
+  stdio?: 'pipe' | 'inherit' | 'ignore' | readonly StdioEntry[];
+  /** umask for the child, 0..0o777. */
+  umask?: number;
+  /** Resource limits set in the child before exec. */
+  rlimits?: Rlimits;
+  /** PR_SET_NO_NEW_PRIVS in the child (Linux). */
+  noNewPrivs?: boolean;
+  /** Start a new session (the child leads it and its own process group). */
+  setsid?: boolean;
+  /** Join process group `pgid`, or 0: a new group led by the child. Not with `setsid`. */
+  processGroup?: number;
+  /** Signal the child gets when the spawning thread (the main thread) dies (Linux). */
+  parentDeathSignal?: SignalLike;
+  /** Aborting sends `killSignal` (then SIGKILL after `killTimeout`). */
+  signal?: AbortSignal;
+  /** Signal for abort and `await using`. Default 'SIGTERM'. */
+  killSignal?: SignalLike;
+  /**
+   * ms after `killSignal` (abort or dispose) before SIGKILL, sent to the child's
+   * group when it leads one. Abort default: no escalation; dispose default: 5000.
+   */
+  killTimeout?: number;
+}
+
+const SPAWN_OPTIONS = [
+  'argv0', 'env', 'cwd', 'stdio', 'user', 'group', 'groups', 'umask', 'rlimits', 'noNewPrivs',
+  'setsid', 'processGroup', 'parentDeathSignal', 'signal', 'killSignal', 'killTimeout',
+] as const;
+
+interface RawExit {
+  pid: number;
+  status: number;
+  exitCode: number | null;
+  signalNumber: number | null;
+  coreDumped: boolean;
+  stopped: boolean;
+  continued: boolean;
+  rusage: ExitStatus['rusage'];
+}
+
+interface SpawnRequest {
+  paths: string[];
+  argv: string[];
+  envp: string[];
+  cwd: string | null;
+  fds: number[];
+  uid: number | null;
+  gid: number | null;
+  groups: number[] | null;
+  umask: number | null;
+  rlimits: number[];
+  setsid: boolean;
+  pgid: number | null;
+  pdeathsig: number;
+  noNewPrivs: boolean;
+  engine: number;
+}
+
+interface SpawnNative {
+  spawn(req: SpawnRequest): { pid: number; pidfd: number; engine: number; stage: string | null; errno: number };
+  spawnPipe(): [number, number];
+  spawnSocketPair(): [number, number];
+  spawnCloseFd(fd: number): void;
+  pidfdSendSignal(pidfd: number, sig: number): void;
+  watchPidfd(pidfd: number, cb: (res: RawExit | Error) => void): object;
+  setWatchRef(handle: object, ref: boolean): void;
+  wait4(pid: number, nohang: boolean, untraced: boolean, continued: boolean): RawExit | null;
+  rlimitResources: Record<string, number>;
+}
+
+const ENGINES: Record<string, number> = { auto: 0, clone3: 1, clone: 2, fork: 3 };
+const ENGINE_NAMES = ['auto', 'clone3', 'clone', 'fork'] as const;
+/** The engine a spawn actually used. */
+export type SpawnEngine = 'clone3' | 'clone' | 'fork';
+
+function engineFromEnv(): number {
+  const name = process.env.PROCCTL_SPAWN_ENGINE;
+  if (name === undefined || name === '') return platform === 'linux' ? 0 : ENGINES.fork;
+  const n = ENGINES[name];
+  if (n === undefined) throw invalidArgValue('PROCCTL_SPAWN_ENGINE', name, 'must be auto, clone3, clone or fork');
+  return platform === 'linux' ? n : ENGINES.fork;
+}
+
+function native(): SpawnNative {
+  return requireNative<SpawnNative>('spawn', 'spawn');
+}
+
+function workerError(): Error & { code: string } {
+  const err = new TypeError('procctl.spawn() is not supported in workers: the parent-death signal and ' +
+    'the fork engine follow the creating thread; spawn from the main thread') as TypeError & { code: string };
+  err.code = 'ERR_WORKER_UNSUPPORTED_OPERATION';
+  return err;
+}
+
+function abortError(reason: unknown): Error {
+  const err = new Error('The operation was aborted', { cause: reason }) as Error & { code: string };
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  return err;
+}
+
+// ---- exit watching without pidfds: SIGCHLD through Node's loop ----------------
+
+/** Children without a pidfd, waiting for their SIGCHLD: pid -> exit callback. */
+const sigchldWaiters = new Map<number, (raw: RawExit) => void>();
+let sigchldInstalled = false;
+/** One ref'd timer keeps the loop alive while such a child runs (signal handles do not). */
+let keepAlive: NodeJS.Timeout | null = null;
+let refCount = 0;
+
+function onSigchld(): void {
+  const n = native();
+  for (const [pid, done] of sigchldWaiters) {
+    let raw: RawExit | null;
+    try {
+      raw = n.wait4(pid, true, false, false);  // only this pid: never anyone else's child
+    } catch {
+      continue;  // ECHILD would mean somebody stole it; keep waiting is pointless but harmless
+    }
+    if (raw !== null) {
+      sigchldWaiters.delete(pid);
+      done(raw);
+    }
+  }
+  if (sigchldWaiters.size === 0 && sigchldInstalled) {
+    process.removeListener('SIGCHLD', onSigchld);
+    sigchldInstalled = false;
+  }
+}
+
+function updateKeepAlive(delta: number): void {
+  refCount += delta;
+  if (refCount > 0 && keepAlive === null) {
+    keepAlive = setInterval(() => {}, 0x7fffffff);
+  } else if (refCount <= 0 && keepAlive !== null) {
+    clearInterval(keepAlive);
+    keepAlive = null;
+  }
+}
+
+function watchBySigchld(pid: number, done: (raw: RawExit) => void): void {
+  sigchldWaiters.set(pid, done);
+  if (!sigchldInstalled) {
+    process.on('SIGCHLD', onSigchld);
+    sigchldInstalled = true;
+  }
+  // It may have exited before the listener existed (its SIGCHLD went nowhere).
+  process.nextTick(onSigchld);
+}
+
+// ---- option preparation --------------------------------------------------------
+
+interface Prepared {
+  req: SpawnRequest;
+  /** Child-side ends and /dev/null: closed in the parent right after the spawn. */
+  closeAfter: number[];
+  /** Parent ends of 'pipe' entries, by child fd. */
+  parentEnds: Map<number, { fd: number; readable: boolean; writable: boolean }>;
+  pgid: number | null;
+}
+
+function fdOfStream(entry: StreamWithFd, name: string): number {
+  const fd = typeof entry.fd === 'number' ? entry.fd : entry._handle && typeof entry._handle.fd === 'number' ? entry._handle.fd : -1;
+  if (!Number.isInteger(fd) || fd < 0) throw invalidArgValue(name, entry, 'must be a stream or server with an open fd');
+  return fd;
+}
+
+function searchPath(file: string, envp: string[]): string[] {
+  if (file.includes('/')) return [file];
+  let pathVar = '/usr/local/bin:/usr/bin:/bin';
+  for (const kv of envp) {
+    if (kv.startsWith('PATH=')) {
+      pathVar = kv.slice(5);
+      break;
+    }
+  }
+  return pathVar.split(':').map((dir) => (dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`));
+}
+
+function toRlimit(value: unknown, name: string): [number, number] {
+  const one = (v: unknown, n: string): number => {
+    if (v === Infinity) return -1;
+    return validateInteger(v, n, 0, Number.MAX_SAFE_INTEGER);
+  };
+  if (typeof value === 'number') {
+    const v = one(value, name);
+    return [v, v];
+  }
+  if (Array.isArray(value) && value.length === 2) {
+    const soft = one(value[0], `${name}[0]`);
+    const hard = one(value[1], `${name}[1]`);
+    if (hard !== -1 && (soft === -1 || soft > hard)) throw invalidArgValue(name, value, 'must have soft <= hard');
+    return [soft, hard];
+  }
+  throw invalidArgType(name, 'a number or a [soft, hard] array', value);
+}
+
+function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: SpawnNative): Prepared {
+  const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
+  const envp = opts.env === undefined ? normalizeEnv(process.env) : normalizeEnv(opts.env);
+  const cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
+
+  // Credentials are resolved here, before any fork: an unknown name throws now.
+  const creds = resolveCredentials(opts);
+
+  let umask: number | null = null;
+  if (opts.umask !== undefined) umask = validateInteger(opts.umask, 'options.umask', 0, 0o777);
+
+  const rlimits: number[] = [];
+  if (opts.rlimits !== undefined) {
+    const lim = validateObject(opts.rlimits, 'options.rlimits');
+    for (const [key, value] of Object.entries(lim)) {
+      const resource = Object.prototype.hasOwnProperty.call(n.rlimitResources, key) ? n.rlimitResources[key] : undefined;
+      if (resource === undefined) {
+        throw invalidArgValue(`options.rlimits.${key}`, value,
+          `is not a resource limit on ${platform} (known: ${Object.keys(n.rlimitResources).join(', ')})`);
+      }
+      if (value === undefined) continue;
+      const [soft, hard] = toRlimit(value, `options.rlimits.${key}`);
+      rlimits.push(resource, soft, hard);
+    }
+  }
+
+  const noNewPrivs = opts.noNewPrivs === undefined ? false : validateBoolean(opts.noNewPrivs, 'options.noNewPrivs');
+  if (noNewPrivs && !supported.noNewPrivs) throw unsupportedError('spawn', platform, 'options.noNewPrivs needs Linux');
+  const setsid = opts.setsid === undefined ? false : validateBoolean(opts.setsid, 'options.setsid');
+  let pgid: number | null = null;
+  if (opts.processGroup !== undefined) {
+    pgid = validateInteger(opts.processGroup, 'options.processGroup', 0, INT32_MAX);
+    if (setsid) {
+      throw invalidArgValue('options.processGroup', opts.processGroup,
+        'cannot be combined with options.setsid (a session leader cannot change its process group)');
+    }
+  }
+  let pdeathsig = 0;
+  if (opts.parentDeathSignal !== undefined) {
+    pdeathsig = toSignalNumber(opts.parentDeathSignal, 'options.parentDeathSignal', { allowZero: true });
+    if (pdeathsig !== 0 && !supported.parentDeathSignal) {
+      throw unsupportedError('spawn', platform, 'options.parentDeathSignal needs Linux');
+    }
+  }
+
+  // stdio -> fd map. Nothing is opened until every option above has been checked.
+  let stdio: readonly StdioEntry[];
+  if (opts.stdio === undefined) stdio = ['pipe', 'pipe', 'pipe'];
+  else if (typeof opts.stdio === 'string') {
+    if (opts.stdio !== 'pipe' && opts.stdio !== 'inherit' && opts.stdio !== 'ignore') {
+      throw invalidArgValue('options.stdio', opts.stdio, "must be 'pipe', 'inherit', 'ignore' or an array");
+    }
+    stdio = [opts.stdio, opts.stdio, opts.stdio];
+  } else stdio = validateArray(opts.stdio, 'options.stdio') as StdioEntry[];
+  const count = Math.max(3, stdio.length);
+  const entries: StdioEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = stdio[i];
+    if (e === null || e === undefined) entries.push(i <= 2 ? 'pipe' : null);
+    else if (e === 'pipe' || e === 'inherit' || e === 'ignore') entries.push(e);
+    else if (typeof e === 'number') entries.push(validateInteger(e, `options.stdio[${i}]`, 0, INT32_MAX));
+    else if (typeof e === 'object') entries.push(fdOfStream(e, `options.stdio[${i}]`));
+    else throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
+  }
+
+  const closeAfter: number[] = [];
+  const parentEnds = new Map<number, { fd: number; readable: boolean; writable: boolean }>();
+  const fds: number[] = [];
+  let devNull = -1;
+  try {
+    for (let i = 0; i < count; i++) {
+      const e = entries[i];
+      if (e === null || e === undefined) fds.push(-1);
+      else if (typeof e === 'number') fds.push(e);
+      else if (e === 'inherit') fds.push(i);
+      else if (e === 'ignore') {
+        if (devNull < 0) {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          devNull = (require('node:fs') as typeof import('node:fs')).openSync('/dev/null', 'r+');  // O_CLOEXEC (libuv)
+          closeAfter.push(devNull);
+        }
+        fds.push(devNull);
+      } else if (i <= 2) {
+        const [r, w] = n.spawnPipe();
+        if (i === 0) {
+          closeAfter.push(r);
+          fds.push(r);
+          parentEnds.set(i, { fd: w, readable: false, writable: true });
+        } else {
+          closeAfter.push(w);
+          fds.push(w);
+          parentEnds.set(i, { fd: r, readable: true, writable: false });
+        }
+      } else {
+        const [a, b] = n.spawnSocketPair();
+        closeAfter.push(b);
+        fds.push(b);
+        parentEnds.set(i, { fd: a, readable: true, writable: true });
+      }
+    }
+  } catch (err) {
+    for (const fd of closeAfter) n.spawnCloseFd(fd);
+    for (const end of parentEnds.values()) n.spawnCloseFd(end.fd);
+    throw err;
+  }
+
+  const req: SpawnRequest = {
+    paths: searchPath(file, envp),
+    argv: [argv0, ...args],
+    envp,
+    cwd,
+    fds,
+    uid: creds.uid,
+    gid: creds.gid,
+    groups: creds.groups,
+    umask,
+    rlimits,
+    setsid,
+    pgid,
+    pdeathsig,
+    noNewPrivs,
+    engine: engineFromEnv(),
+  };
+  return { req, closeAfter, parentEnds, pgid: setsid ? -1 : pgid };
+}
+
+// ---- Subprocess --------------------------------------------------------------
+
+/**
+ * A running (or finished) child. Events: `'exit'` (status: ExitStatus), emitted
+ * once, after `exited` resolves.
+ */
+export class Subprocess extends EventEmitter {
+  /** The child's pid. Stays valid for kill() until the child is reaped. */
+  readonly pid: number;
+  /** Write end of the child's stdin pipe, when stdio[0] is 'pipe'. */
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** One entry per child fd: the parent's stream for 'pipe' entries, else null. */
+  readonly stdio: ReadonlyArray<net.Socket | null>;
+  /** Resolves once the child has exited and been reaped; never rejects. */
+  readonly exited: Promise<ExitStatus>;
+  /** Which engine started the child: 'clone3', 'clone' or 'fork'. */
+  readonly engine: SpawnEngine;
+  /** The child's process group when spawn gave it one (setsid / processGroup), else null. */
+  readonly pgid: number | null;
+
+  #pidfd: number;
+  #watch: object | null = null;
+  #status: ExitStatus | null = null;
+  #resolve!: (s: ExitStatus) => void;
+  #killSignal: number;
+  #killTimeout: number | undefined;
+  #timers = new Set<NodeJS.Timeout>();
+  #abort: { signal: AbortSignal; listener: () => void } | null = null;
+  #refed = true;
+  #bySigchld = false;
+  #native: SpawnNative;
+
+  /** @internal Use spawn(). */
+  constructor(
+    n: SpawnNative,
+    pid: number,
+    pidfd: number,
+    engine: number,
+    pgid: number | null,
+    streams: Array<net.Socket | null>,
+    killSignal: number,
+    killTimeout: number | undefined,
+  ) {
+    super();
+    this.#native = n;
+    this.pid = pid;
+    this.#pidfd = pidfd;
+    this.engine = ENGINE_NAMES[engine] as SpawnEngine;
+    this.pgid = pgid;
+    this.stdio = streams;
+    this.stdin = streams[0] ?? null;
+    this.stdout = streams[1] ?? null;
+    this.stderr = streams[2] ?? null;
+    this.#killSignal = killSignal;
+    this.#killTimeout = killTimeout;
+    this.exited = new Promise<ExitStatus>((resolve) => {
+      this.#resolve = resolve;
+    });
+    registerOwnedChild(pid, 'procctl');
+    if (pidfd >= 0) {
+      // The native watcher owns the pidfd from here and closes it after the reap.
+      this.#watch = n.watchPidfd(pidfd, (res) => this.#onExit(res));
+    } else {
+      this.#bySigchld = true;
+      updateKeepAlive(+1);
+      watchBySigchld(pid, (raw) => this.#onExit(raw));
+    }
+  }
+
+  /** The exit status once reaped, else null. */
+  get exitStatus(): ExitStatus | null {
+    return this.#status;
+  }
+
+  #onExit(res: RawExit | Error): void {
+    if (this.#status !== null) return;
+    if (res instanceof Error) {
+      // waitid on our own pidfd failed (cannot happen unless someone reaped it):
+      // report it as an uncaught error rather than leaving `exited` pending forever.
+      process.nextTick(() => {
+        throw res;
+      });
+      return;
+    }
+    const status = decodeStatus(res, res.rusage);
+    this.#status = status;
+    this.#pidfd = -1;
+    this.#watch = null;
+    if (this.#refed && this.#bySigchld) updateKeepAlive(-1);
+    releaseOwnedChild(this.pid);
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    if (this.#abort) {
+      this.#abort.signal.removeEventListener('abort', this.#abort.listener);
+      this.#abort = null;
+    }
+    this.#resolve(status);
+    process.nextTick(() => this.emit('exit', status));
+  }
+
+  /**
+   * Sends `signal` (default SIGTERM) to the child, through its pidfd where there
+   * is one (never a recycled pid). Returns false when the child has already been
+   * reaped, true when the signal was sent.
+   */
+  kill(signal: SignalLike = 'SIGTERM'): boolean {
+    const sig = toSignalNumber(signal, 'signal', { allowZero: true });
+    if (this.#status !== null) return false;
+    try {
+      if (this.#pidfd >= 0) this.#native.pidfdSendSignal(this.#pidfd, sig);
+      else process.kill(this.pid, sig);  // not reaped yet, so the pid is still ours
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ESRCH') return false;
+      throw err;
+    }
+    return true;
+  }
+
+  /**
+   * Sends `signal` to the child's process group: the group spawn gave it (setsid,
+   * processGroup), else the group whose id is the child's pid (a child that made
+   * itself a group leader). Returns false when no such group exists.
+   */
+  killGroup(signal: SignalLike = 'SIGTERM'): boolean {
+    const sig = toSignalNumber(signal, 'signal', { allowZero: true });
+    const pgid = this.pgid !== null && this.pgid > 0 ? this.pgid : this.pid;
+    try {
+      process.kill(-pgid, sig);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ESRCH') return false;
+      throw err;
+    }
+    return true;
+  }
+
+  /** Lets the event loop exit while the child runs (as ChildProcess.unref). */
+  unref(): this {
+    this.#setRef(false);
+    return this;
+  }
+
+  /** Undoes unref(). */
+  ref(): this {
+    this.#setRef(true);
+    return this;
+  }
+
+  #setRef(on: boolean): void {
+    if (this.#status !== null || this.#refed === on) return;
+    this.#refed = on;
+    if (this.#watch !== null) this.#native.setWatchRef(this.#watch, on);
+    else if (this.#bySigchld) updateKeepAlive(on ? +1 : -1);
+    for (const s of this.stdio) {
+      if (s) {
+        if (on) s.ref();
+        else s.unref();
+      }
+    }
+  }
+
+  /** Sends killSignal now, and SIGKILL (to the group when it leads one) after `ms`. */
+  terminate(ms: number | undefined = this.#killTimeout): void {
+    if (this.#status !== null) return;
+    this.kill(this.#killSignal);
+    if (ms === undefined) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      if (this.#status !== null) return;
+      if (this.pgid !== null && (this.pgid === -1 || this.pgid === 0)) this.killGroup('SIGKILL');
+      this.kill('SIGKILL');
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  /** @internal */
+  _watchAbort(signal: AbortSignal): void {
+    const listener = (): void => this.terminate();
+    this.#abort = { signal, listener };
+    signal.addEventListener('abort', listener, { once: true });
+  }
+
+  /** `await using child = spawn(...)`: kills (killSignal, SIGKILL after killTimeout ?? 5000 ms), reaps, closes pipes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#status === null) this.terminate(this.#killTimeout ?? 5000);
+    await this.exited;
+    for (const s of this.stdio) s?.destroy();
+  }
+}
+
+/**
+ * Starts `file` with `args`. `file` without a '/' is searched in the child's PATH
+ * (as execvp). Throws a SystemError naming the failed stage when the child could
+ * not be set up or exec'd (the failed child is already reaped, its fds closed).
+ */
+export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {
+  validateString(file, 'file');
+  if (file === '') throw invalidArgValue('file', file, 'must not be empty');
+  const argList = validateStringArray(args, 'args');
+  const opts = validateOptions(options) as SpawnOptions;
+  rejectUnknownOptions(opts as Record<string, unknown>, SPAWN_OPTIONS);
+  if (!isMainThread) throw workerError();
+  const n = native();
+
+  const killSignal = opts.killSignal === undefined ? 15 : toSignalNumber(opts.killSignal, 'options.killSignal');
+  let killTimeout: number | undefined;
+  if (opts.killTimeout !== undefined) killTimeout = validateInteger(opts.killTimeout, 'options.killTimeout', 0, INT32_MAX);
+  let abortSignal: AbortSignal | undefined;
+  if (opts.signal !== undefined) {
+    const s = opts.signal as unknown;
+    if (s === null || typeof s !== 'object' || !('aborted' in s) || typeof (s as AbortSignal).addEventListener !== 'function') {
+      throw invalidArgType('options.signal', 'an instance of AbortSignal', s);
+    }
+    abortSignal = s as AbortSignal;
+  }
+
+  const prep = prepare(file, argList, opts, n);
+  if (abortSignal?.aborted) {
+    for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
+    for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
+    throw abortError(abortSignal.reason);
+  }
+
+  let res: ReturnType<SpawnNative['spawn']>;
+  try {
+    res = n.spawn(prep.req);
+  } finally {
+    for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
+  }
+  if (res.stage !== null) {
+    for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
+    const errPath = res.stage === 'chdir' && prep.req.cwd !== null ? prep.req.cwd : file;
+    throw new SystemError(res.errno, res.stage, { path: errPath, stage: res.stage, context: `spawn ${file}` });
+  }
+
+  const streams: Array<net.Socket | null> = [];
+  for (let i = 0; i < prep.req.fds.length; i++) {
+    const end = prep.parentEnds.get(i);
+    streams.push(end ? new net.Socket({ fd: end.fd, readable: end.readable, writable: end.writable }) : null);
+  }
+  const pgid = prep.pgid === -1 ? res.pid : prep.pgid === 0 ? res.pid : prep.pgid;
+  const child = new Subprocess(n, res.pid, res.pidfd, res.engine, pgid, streams, killSignal, killTimeout);
+  if (abortSignal) child._watchAbort(abortSignal);
+  return child;
+}
+
+/** What run() resolves to. */
+export interface RunResult {
+  status: ExitStatus;
+  /** The child's stdout as UTF-8 ('' when stdio[1] was not 'pipe'). */
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `file` to completion and collects its output. Same options as spawn();
+ * stdio defaults to ['ignore', 'pipe', 'pipe']. Resolves once the child has been
+ * reaped and both pipes have closed; rejects only when the spawn itself fails.
+ */
+export async function run(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<RunResult> {
+  const opts = validateOptions(options) as SpawnOptions;
+  const child = spawn(file, args, { ...opts, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+  const collect = (s: Readable | null): Promise<string> =>
+    s === null
+      ? Promise.resolve('')
+      : new Promise((resolve) => {
+          const chunks: Buffer[] = [];
+          s.on('data', (c: Buffer) => chunks.push(c));
+          s.on('error', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          s.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        });
+  const [stdout, stderr, status] = await Promise.all([collect(child.stdout), collect(child.stderr), child.exited]);
+  return { status, stdout, stderr };
+}

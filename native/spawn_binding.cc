@@ -1,11 +1,228 @@
-// Binding for spawn (to be filled in by its issue).
+// Binding for spawn: converts the request prepared and validated by lib/spawn.ts
+// into the plain SpawnRequest (owned C strings and arrays, built before the
+// clone), runs the engine, and returns {pid, pidfd, engine, stage, errno}.
+// Also the stdio pipes, pidfd_send_signal and the rlimit resource numbers.
 #include "binding.h"
+#include "spawn.h"
+
+#include <cerrno>
+#include <cmath>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace procctl {
 
+void InitSpawnWatch(Napi::Env env, Napi::Object exports);
+
+namespace {
+
+Napi::Value Prop(Napi::Object o, const char* key) { return o.Get(key); }
+
+std::vector<std::string> StringArrayProp(Napi::Env env, Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsString()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must hold strings");
+    std::string s = e.As<Napi::String>().Utf8Value();
+    if (s.find('\0') != std::string::npos) {
+      throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must not contain NUL bytes");
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<double> NumberArrayProp(Napi::Env env, Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  std::vector<double> out;
+  if (v.IsNull() || v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must be an array");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must hold numbers");
+    out.push_back(e.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+
+double NumberProp(Napi::Env env, Napi::Object o, const char* key, double dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return dflt;
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool BoolProp(Napi::Object o, const char* key) { return o.Get(key).ToBoolean().Value(); }
+
+std::vector<char*> CArray(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings) out.push_back(&s[0]);
+  out.push_back(nullptr);
+  return out;
+}
+
+uint64_t RlimValue(double v) {
+  if (v < 0 || std::isinf(v)) return static_cast<uint64_t>(RLIM_INFINITY);
+  return static_cast<uint64_t>(v);
+}
+
+// spawn({paths, argv, envp, cwd, fds, uid, gid, groups, umask, rlimits,
+//        setsid, pgid, pdeathsig, ppid, noNewPrivs, engine})
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawn expects a request object");
+  Napi::Object o = info[0].As<Napi::Object>();
+
+  // Everything the child reads is built here, before the clone (checklist 1).
+  std::vector<std::string> paths = StringArrayProp(env, o, "paths");
+  std::vector<std::string> argv = StringArrayProp(env, o, "argv");
+  std::vector<std::string> envp = StringArrayProp(env, o, "envp");
+  std::vector<const char*> cpaths;
+  for (auto& p : paths) cpaths.push_back(p.c_str());
+  std::vector<char*> cargv = CArray(argv);
+  std::vector<char*> cenvp = CArray(envp);
+  Napi::Value cwdv = Prop(o, "cwd");
+  std::string cwd = cwdv.IsString() ? cwdv.As<Napi::String>().Utf8Value() : std::string();
+
+  std::vector<int> fds;
+  for (double d : NumberArrayProp(env, o, "fds")) fds.push_back(static_cast<int>(d));
+  std::vector<gid_t> groups;
+  Napi::Value groupsv = Prop(o, "groups");
+  bool set_groups = groupsv.IsArray();
+  for (double d : NumberArrayProp(env, o, "groups")) groups.push_back(static_cast<gid_t>(d));
+  std::vector<double> rl = NumberArrayProp(env, o, "rlimits");  // [resource, soft, hard]*
+  if (rl.size() % 3 != 0) throw Napi::TypeError::New(env, "spawn: rlimits must be triples");
+  std::vector<SpawnRlimit> rlimits;
+  for (size_t i = 0; i + 2 < rl.size(); i += 3) {
+    rlimits.push_back({static_cast<int>(rl[i]), RlimValue(rl[i + 1]), RlimValue(rl[i + 2])});
+  }
+
+  SpawnRequest req = {};
+  req.exec_paths = cpaths.data();
+  req.exec_path_count = static_cast<int>(cpaths.size());
+  req.argv = cargv.data();
+  req.envp = cenvp.data();
+  req.cwd = cwdv.IsString() ? cwd.c_str() : nullptr;
+  req.fd_map = fds.data();
+  req.fd_count = static_cast<int>(fds.size());
+  double uid = NumberProp(env, o, "uid", -1), gid = NumberProp(env, o, "gid", -1);
+  req.set_uid = uid >= 0;
+  req.uid = static_cast<uid_t>(uid);
+  req.set_gid = gid >= 0;
+  req.gid = static_cast<gid_t>(gid);
+  req.set_groups = set_groups;
+  req.groups = groups.data();
+  req.group_count = static_cast<int>(groups.size());
+  req.umask_value = static_cast<int>(NumberProp(env, o, "umask", -1));
+  req.rlimits = rlimits.data();
+  req.rlimit_count = static_cast<int>(rlimits.size());
+  req.setsid = BoolProp(o, "setsid");
+  double pgid = NumberProp(env, o, "pgid", -1);
+  req.setpgid = pgid >= 0;
+  req.pgid = static_cast<pid_t>(pgid);
+  req.parent_death_signal = static_cast<int>(NumberProp(env, o, "pdeathsig", 0));
+  req.parent_pid = getpid();
+  req.no_new_privs = BoolProp(o, "noNewPrivs");
+  int engine = static_cast<int>(NumberProp(env, o, "engine", kEngineAuto));
+
+  SpawnResult res = {};
+  int r = SpawnProcess(req, engine, &res);
+  Napi::Object out = Napi::Object::New(env);
+  if (r < 0) {
+    out.Set("pid", Napi::Number::New(env, -1));
+    out.Set("stage", Napi::String::New(env, SpawnStageName(kStageClone)));
+    out.Set("errno", Napi::Number::New(env, -r));
+    return out;
+  }
+  out.Set("pid", Napi::Number::New(env, res.pid));
+  out.Set("pidfd", Napi::Number::New(env, res.pidfd));
+  out.Set("engine", Napi::Number::New(env, res.engine));
+  if (res.error.stage != kStageNone) {
+    out.Set("stage", Napi::String::New(env, SpawnStageName(res.error.stage)));
+    out.Set("errno", Napi::Number::New(env, res.error.err));
+  } else {
+    out.Set("stage", env.Null());
+  }
+  return out;
+}
+
+Napi::Value PairToJs(Napi::Env env, int r, const int fds[2], const char* syscall) {
+  if (r < 0) ThrowSystemError(env, -r, syscall);
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, Napi::Number::New(env, fds[0]));
+  a.Set(1u, Napi::Number::New(env, fds[1]));
+  return a;
+}
+
+// pipe() -> [readEnd, writeEnd], both close-on-exec.
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2] = {-1, -1};
+  return PairToJs(info.Env(), MakePipe(fds), fds, "pipe2");
+}
+
+// socketpair() -> [a, b], AF_UNIX stream, both close-on-exec.
+Napi::Value SocketPair(const Napi::CallbackInfo& info) {
+  int fds[2] = {-1, -1};
+  return PairToJs(info.Env(), MakeSocketPair(fds), fds, "socketpair");
+}
+
+Napi::Value SendSignal(const Napi::CallbackInfo& info) {
+  int r = PidfdSendSignal(ArgInt32(info, 0, "pidfd"), ArgInt32(info, 1, "signal"));
+  if (r < 0) ThrowSystemError(info.Env(), -r, "pidfd_send_signal");
+  return info.Env().Undefined();
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  close(ArgInt32(info, 0, "fd"));
+  return info.Env().Undefined();
+}
+
+Napi::Object RlimitResources(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  auto set = [&](const char* name, int value) { o.Set(name, Napi::Number::New(env, value)); };
+  set("core", RLIMIT_CORE);
+  set("cpu", RLIMIT_CPU);
+  set("data", RLIMIT_DATA);
+  set("fsize", RLIMIT_FSIZE);
+  set("nofile", RLIMIT_NOFILE);
+  set("stack", RLIMIT_STACK);
+  set("as", RLIMIT_AS);
+#ifdef RLIMIT_NPROC
+  set("nproc", RLIMIT_NPROC);
+#endif
+#ifdef RLIMIT_MEMLOCK
+  set("memlock", RLIMIT_MEMLOCK);
+#endif
+#ifdef RLIMIT_RSS
+  set("rss", RLIMIT_RSS);
+#endif
+#ifdef __linux__
+  set("locks", RLIMIT_LOCKS);
+  set("sigpending", RLIMIT_SIGPENDING);
+  set("msgqueue", RLIMIT_MSGQUEUE);
+  set("nice", RLIMIT_NICE);
+  set("rtprio", RLIMIT_RTPRIO);
+  set("rttime", RLIMIT_RTTIME);
+#endif
+  return o;
+}
+
+}  // namespace
+
 void InitSpawn(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("spawnPipe", Napi::Function::New(env, Pipe));
+  exports.Set("spawnSocketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, SendSignal));
+  exports.Set("spawnCloseFd", Napi::Function::New(env, CloseFd));
+  exports.Set("rlimitResources", RlimitResources(env));
+  InitSpawnWatch(env, exports);
 }
 
 }  // namespace procctl

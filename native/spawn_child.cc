@@ -1,0 +1,316 @@
+// CHILD-SIDE CODE ONLY. Everything in this file runs between clone/fork and
+// execve, in a child that (with CLONE_VM) shares the parent's memory while the
+// parent is suspended. It must be async-signal-safe: raw system calls only, no
+// allocation, no locks, no libc wrappers that lock, broadcast (set*id) or touch
+// errno (errno is the parent's thread-local variable here), no V8, no environ.
+// It reads the SpawnRequest prepared by the parent and either execs or exits 127
+// after recording {stage, errno}. Nothing else belongs in this file.
+#include "spawn.h"
+
+#include <cerrno>  // the E* constants only: errno itself is never read here
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/prctl.h>
+#include <sys/syscall.h>
+#include <sys/resource.h>
+#else
+#include <grp.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#endif
+
+namespace procctl {
+
+namespace {
+
+#ifdef __linux__
+
+// A system call that returns -errno instead of touching errno. x86_64 and
+// aarch64 use inline assembly (as glibc's INTERNAL_SYSCALL does); other
+// architectures go through syscall(2) and give errno back at once.
+#if defined(__x86_64__)
+inline long Raw6(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                 long f = 0) {
+  long ret;
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+#elif defined(__aarch64__)
+inline long Raw6(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                 long f = 0) {
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ volatile("svc 0"
+                   : "+r"(x0)
+                   : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                   : "memory");
+  return x0;
+}
+#else
+inline long Raw6(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0,
+                 long f = 0) {
+  int saved = errno;
+  long r = syscall(n, a, b, c, d, e, f);
+  if (r == -1) r = -errno;
+  errno = saved;
+  return r;
+}
+#endif
+
+#define SYS(...) Raw6(__VA_ARGS__)
+#define ARG(x) reinterpret_cast<long>(x)
+
+long Fcntl(int fd, int cmd, long arg) { return SYS(SYS_fcntl, fd, cmd, arg); }
+long Dup2(int from, int to) { return SYS(SYS_dup3, from, to, 0); }
+long Close(int fd) { return SYS(SYS_close, fd); }
+long Write(int fd, const void* buf, unsigned long n) { return SYS(SYS_write, fd, ARG(buf), n); }
+long SetSid() { return SYS(SYS_setsid); }
+long SetPgid(pid_t pid, pid_t pgid) { return SYS(SYS_setpgid, pid, pgid); }
+long Umask(int mask) { return SYS(SYS_umask, mask); }
+long Chdir(const char* p) { return SYS(SYS_chdir, ARG(p)); }
+long Prctl(int op, long a) { return SYS(SYS_prctl, op, a, 0, 0, 0); }
+long GetPpid() { return SYS(SYS_getppid); }
+long GetPid() { return SYS(SYS_getpid); }
+long Kill(pid_t pid, int sig) { return SYS(SYS_kill, pid, sig); }
+long Execve(const char* p, char* const* argv, char* const* envp) {
+  return SYS(SYS_execve, ARG(p), ARG(argv), ARG(envp));
+}
+[[noreturn]] void Exit(int code) {
+  for (;;) SYS(SYS_exit_group, code);
+}
+long SetGroups(int n, const gid_t* list) { return SYS(SYS_setgroups, n, ARG(list)); }
+long SetResGid(gid_t g) { return SYS(SYS_setresgid, g, g, g); }
+long SetResUid(uid_t u) { return SYS(SYS_setresuid, u, u, u); }
+long Prlimit(int resource, uint64_t soft, uint64_t hard) {
+  uint64_t lim[2] = {soft, hard};
+  return SYS(SYS_prlimit64, 0, resource, ARG(lim), 0);
+}
+// The kernel's sigaction layout (handler, flags, restorer, mask) zeroed means
+// SIG_DFL with no flags; a 64-bit mask is the kernel's sigset size here.
+long SigDefault(int sig) {
+  unsigned long act[4] = {0, 0, 0, 0};
+  return SYS(SYS_rt_sigaction, sig, ARG(act), 0, 8);
+}
+long SigSetMask(uint64_t mask) { return SYS(SYS_rt_sigprocmask, SIG_SETMASK, ARG(&mask), 0, 8); }
+constexpr int kMaxSignal = 64;
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+struct LinuxDirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];
+};
+
+// Marks every fd >= first close-on-exec: close_range (5.11+), else a walk of
+// /proc/self/fd with getdents64, else a bounded loop up to RLIMIT_NOFILE.
+// Close-on-exec rather than close so the fork engine's error pipe survives.
+long CloexecFrom(int first) {
+  if (SYS(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  long dir = SYS(SYS_openat, AT_FDCWD, ARG("/proc/self/fd"), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir >= 0) {
+    alignas(8) char buf[1024];
+    for (;;) {
+      long n = SYS(SYS_getdents64, dir, ARG(buf), sizeof buf);
+      if (n <= 0) break;
+      for (long off = 0; off < n;) {
+        auto* d = reinterpret_cast<LinuxDirent64*>(buf + off);
+        off += d->d_reclen;
+        int fd = 0;
+        const char* p = d->d_name;
+        if (*p < '0' || *p > '9') continue;
+        for (; *p >= '0' && *p <= '9'; p++) fd = fd * 10 + (*p - '0');
+        if (fd >= first && fd != dir) Fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
+    }
+    Close(static_cast<int>(dir));
+    return 0;
+  }
+  uint64_t lim[2] = {0, 0};
+  long max = 65536;
+  if (SYS(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, ARG(lim)) == 0 && lim[0] < 65536) max = static_cast<long>(lim[0]);
+  for (long fd = first; fd < max; fd++) Fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  return 0;
+}
+
+#else  // !__linux__: the fork engine on macOS/BSD. After fork() the child is a
+       // single-threaded copy, so these plain calls (all async-signal-safe in
+       // POSIX, or set*id which has no thread list to broadcast to here) are safe.
+
+long R(long r) { return r < 0 ? -errno : r; }
+long Fcntl(int fd, int cmd, long arg) { return R(fcntl(fd, cmd, arg)); }
+long Dup2(int from, int to) { return R(dup2(from, to)); }
+long Close(int fd) { return R(close(fd)); }
+long Write(int fd, const void* buf, unsigned long n) { return R(write(fd, buf, n)); }
+long SetSid() { return R(setsid()); }
+long SetPgid(pid_t pid, pid_t pgid) { return R(setpgid(pid, pgid)); }
+long Umask(int mask) { return umask(static_cast<mode_t>(mask)); }
+long Chdir(const char* p) { return R(chdir(p)); }
+long GetPpid() { return getppid(); }
+long GetPid() { return getpid(); }
+long Kill(pid_t pid, int sig) { return R(kill(pid, sig)); }
+long Execve(const char* p, char* const* argv, char* const* envp) { return R(execve(p, argv, envp)); }
+[[noreturn]] void Exit(int code) { _exit(code); }
+long SetGroups(int n, const gid_t* list) { return R(setgroups(n, list)); }
+long SetResGid(gid_t g) { return R(setgid(g)); }
+long SetResUid(uid_t u) { return R(setuid(u)); }
+long Prlimit(int resource, uint64_t soft, uint64_t hard) {
+  struct rlimit lim;
+  lim.rlim_cur = static_cast<rlim_t>(soft);
+  lim.rlim_max = static_cast<rlim_t>(hard);
+  return R(setrlimit(resource, &lim));
+}
+long SigDefault(int sig) {
+  struct sigaction sa = {};
+  sa.sa_handler = SIG_DFL;
+  return R(sigaction(sig, &sa, nullptr));
+}
+long SigSetMask(uint64_t) {
+  sigset_t none;
+  sigemptyset(&none);
+  return R(sigprocmask(SIG_SETMASK, &none, nullptr));
+}
+constexpr int kMaxSignal = NSIG - 1;
+long CloexecFrom(int first) {
+  struct rlimit lim;
+  long max = 65536;
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < 65536) max = static_cast<long>(lim.rlim_cur);
+  for (long fd = first; fd < max; fd++) fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  return 0;
+}
+
+#endif
+
+[[noreturn]] void Fail(ChildContext* ctx, int32_t stage, long neg_errno) {
+  ctx->err->stage = stage;
+  ctx->err->err = static_cast<int32_t>(-neg_errno);
+  if (ctx->err_fd >= 0) {
+    SpawnError copy = *ctx->err;
+    Write(ctx->err_fd, &copy, sizeof copy);
+  }
+  Exit(127);
+}
+
+}  // namespace
+
+// noinline: the clone engines call this on a fresh stack; it must never return.
+__attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
+  const SpawnRequest& req = *ctx->req;
+  long r;
+
+  // 6. Default dispositions for every signal. The parent's handlers (libuv's)
+  // must never run here: they would write into the parent's event-loop pipe.
+  // SIG_IGN is reset too (Node ignores SIGPIPE and SIGXFSZ, and that survives exec).
+  for (int sig = 1; sig <= kMaxSignal; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    SigDefault(sig);  // EINVAL for the few numbers the kernel reserves: harmless
+  }
+
+  // 7. Session or process group, while signals are still blocked.
+  if (req.setsid) {
+    if ((r = SetSid()) < 0) Fail(ctx, kStageSetsid, r);
+  } else if (req.setpgid) {
+    if ((r = SetPgid(0, req.pgid)) < 0) Fail(ctx, kStageSetpgid, r);
+  }
+
+  // 8. fd remap, two passes. The fork engine's error pipe must not sit in a
+  // slot we are about to fill: move it above the map first.
+  const int n = req.fd_count;
+  int* map = req.fd_map;
+  if (ctx->err_fd >= 0 && ctx->err_fd < n) {
+    if ((r = Fcntl(ctx->err_fd, F_DUPFD_CLOEXEC, n)) < 0) Fail(ctx, kStageDup2, r);
+    ctx->err_fd = static_cast<int>(r);
+  }
+  // Pass 1: a source below its slot could be overwritten by an earlier dup2.
+  for (int i = 0; i < n; i++) {
+    if (map[i] >= 0 && map[i] < i) {
+      if ((r = Fcntl(map[i], F_DUPFD_CLOEXEC, n)) < 0) Fail(ctx, kStageDup2, r);
+      map[i] = static_cast<int>(r);
+    }
+  }
+  // Pass 2: ascending, so slot k is written only at step k.
+  for (int i = 0; i < n; i++) {
+    if (map[i] < 0) {
+      Close(i);
+    } else if (map[i] == i) {
+      // dup2 onto itself would keep FD_CLOEXEC (Node marks 0..15 cloexec).
+      if ((r = Fcntl(i, F_SETFD, 0)) < 0) Fail(ctx, kStageDup2, r);
+    } else if ((r = Dup2(map[i], i)) < 0) {
+      Fail(ctx, kStageDup2, r);
+    }
+  }
+  if ((r = CloexecFrom(n)) < 0) Fail(ctx, kStageCloseRange, r);
+
+  // 9. rlimits, after the remap (a low RLIMIT_NOFILE must not block the dup2s).
+  for (int i = 0; i < req.rlimit_count; i++) {
+    const SpawnRlimit& l = req.rlimits[i];
+    if ((r = Prlimit(l.resource, l.soft, l.hard)) < 0) Fail(ctx, kStagePrlimit, r);
+  }
+
+  // 10. umask.
+  if (req.umask_value >= 0) Umask(req.umask_value);
+
+  // 11. Credentials: groups, then gid, then uid. The first two need CAP_SETGID,
+  // which setuid away from root drops.
+  if (req.set_groups) {
+    if ((r = SetGroups(req.group_count, req.groups)) < 0) Fail(ctx, kStageSetgroups, r);
+  }
+  if (req.set_gid) {
+    if ((r = SetResGid(req.gid)) < 0) Fail(ctx, kStageSetgid, r);
+  }
+  if (req.set_uid) {
+    if ((r = SetResUid(req.uid)) < 0) Fail(ctx, kStageSetuid, r);
+  }
+
+  // 12. chdir after the drop, so the directory is checked as the target user.
+  if (req.cwd != nullptr) {
+    if ((r = Chdir(req.cwd)) < 0) Fail(ctx, kStageChdir, r);
+  }
+
+#ifdef __linux__
+  // 13. Parent-death signal after the set*id calls (they clear it); the parent
+  // may already be gone, so compare getppid() with the pid recorded before clone.
+  if (req.parent_death_signal > 0) {
+    if ((r = Prctl(PR_SET_PDEATHSIG, req.parent_death_signal)) < 0) Fail(ctx, kStagePrctl, r);
+    if (GetPpid() != req.parent_pid) Kill(static_cast<pid_t>(GetPid()), req.parent_death_signal);
+  }
+  // 14. no_new_privs last among the prctls: irreversible.
+  if (req.no_new_privs) {
+    if ((r = Prctl(PR_SET_NO_NEW_PRIVS, 1)) < 0) Fail(ctx, kStageNoNewPrivs, r);
+  }
+#endif
+
+  // 15. The child's own signal mask: empty, as child_process gives.
+  if ((r = SigSetMask(0)) < 0) Fail(ctx, kStageSigmask, r);
+
+  // 16. execve each candidate; keep the first error that is not "not here".
+  long first_err = 0;
+  for (int i = 0; i < req.exec_path_count; i++) {
+    r = Execve(req.exec_paths[i], req.argv, req.envp);
+    if (r != -ENOENT && r != -ENOTDIR && first_err == 0) first_err = r;
+  }
+  Fail(ctx, kStageExec, first_err != 0 ? first_err : -ENOENT);
+}
+
+}  // namespace procctl

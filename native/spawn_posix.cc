@@ -1,0 +1,151 @@
+// Spawn engine, parent side, plain fork(): the path for macOS and for Linux
+// kernels without clone-with-VM (also selectable on Linux, so it is tested).
+// The child reports a failed step over a close-on-exec pipe: EOF means exec
+// succeeded (Go's forkExec does the same). Also stage names and stdio pipes.
+#include "spawn.h"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+namespace procctl {
+
+const char* SpawnStageName(int32_t stage) {
+  switch (stage) {
+    case kStageSigaction: return "sigaction";
+    case kStageSetsid: return "setsid";
+    case kStageSetpgid: return "setpgid";
+    case kStageDup2: return "dup2";
+    case kStageCloseRange: return "close_range";
+    case kStagePrlimit: return "prlimit";
+    case kStageSetgroups: return "setgroups";
+    case kStageSetgid: return "setgid";
+    case kStageSetuid: return "setuid";
+    case kStageChdir: return "chdir";
+    case kStagePrctl: return "prctl";
+    case kStageNoNewPrivs: return "no_new_privs";
+    case kStageSigmask: return "sigprocmask";
+    case kStageExec: return "exec";
+    case kStageClone: return "clone";
+    default: return "spawn";
+  }
+}
+
+namespace {
+
+int SetCloexec(int fd) {
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) return -errno;
+  return 0;
+}
+
+[[maybe_unused]] int CloexecPair(int fds[2]) {
+  int r = SetCloexec(fds[0]);
+  if (r == 0) r = SetCloexec(fds[1]);
+  if (r < 0) {
+    close(fds[0]);
+    close(fds[1]);
+  }
+  return r;
+}
+
+// Every signal blocked around fork, so no handler runs in the child before it
+// has reset the dispositions (see spawn_linux.cc for why the raw call on Linux).
+void BlockAll(sigset_t* old) {
+#ifdef __linux__
+  uint64_t all = ~0ULL;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, 8);
+#else
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, old);
+#endif
+}
+
+void RestoreMask(const sigset_t* old) {
+#ifdef __linux__
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, nullptr, 8);
+#else
+  pthread_sigmask(SIG_SETMASK, old, nullptr);
+#endif
+}
+
+}  // namespace
+
+int MakePipe(int fds[2]) {
+#ifdef __linux__
+  if (pipe2(fds, O_CLOEXEC) < 0) return -errno;
+  return 0;
+#else
+  if (pipe(fds) < 0) return -errno;
+  return CloexecPair(fds);
+#endif
+}
+
+int MakeSocketPair(int fds[2]) {
+#ifdef SOCK_CLOEXEC
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) return -errno;
+  return 0;
+#else
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) return -errno;
+  return CloexecPair(fds);
+#endif
+}
+
+int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
+  result->pid = -1;
+  result->pidfd = -1;
+  result->engine = kEngineFork;
+  result->error = {kStageNone, 0};
+
+  int pipefd[2];
+  int r = MakePipe(pipefd);
+  if (r < 0) return r;
+
+  SpawnError err = {kStageNone, 0};
+  ChildContext ctx = {&req, &err, pipefd[1]};
+  sigset_t old;
+  BlockAll(&old);
+  pid_t pid = fork();
+  if (pid == 0) SpawnChildMain(&ctx);  // never returns
+  int fork_errno = errno;
+  RestoreMask(&old);
+  close(pipefd[1]);
+  if (pid < 0) {
+    close(pipefd[0]);
+    return -fork_errno;
+  }
+
+  // EOF: the pipe closed on exec. A full record: the child failed and exits 127.
+  SpawnError got = {kStageNone, 0};
+  size_t have = 0;
+  while (have < sizeof got) {
+    ssize_t n = read(pipefd[0], reinterpret_cast<char*>(&got) + have, sizeof got - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    have += static_cast<size_t>(n);
+  }
+  close(pipefd[0]);
+  result->pid = pid;
+  if (have == sizeof got && got.stage != kStageNone) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result->error = got;
+  }
+  return 0;
+}
+
+#ifndef __linux__
+int SpawnProcess(const SpawnRequest& req, int, SpawnResult* result) { return SpawnFork(req, result); }
+int PidfdSendSignal(int, int) { return -ENOSYS; }
+int PidfdReap(int, WaitResult*) { return -ENOSYS; }
+#endif
+
+}  // namespace procctl
