@@ -34,6 +34,14 @@ long SignalDisposition(int sig);
 // because libuv resets a signal to SIG_DFL when its last watcher stops).
 long SignalSetDisposition(int sig, bool ignore);
 
+// For signals forwarded by a JS listener: remembers the current action before
+// the first listener is added (reference counted), and puts it back after the
+// last one is removed if the disposition is then SIG_DFL (libuv resets it to
+// SIG_DFL when its last watcher stops, losing SIG_IGN or Node's own handler).
+// Returns 1 when the action was put back.
+long SignalSnapshot(int sig);
+long SignalSnapshotRestore(int sig);
+
 // Terminal hand-over for `procctl init` (tini style): makes `pgrp` the
 // foreground process group of the terminal on `fd`, with SIGTTOU blocked so a
 // background caller is not stopped. Returns 0 or -errno.

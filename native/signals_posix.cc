@@ -156,6 +156,34 @@ long SignalForwardRestore(int sig) {
   return 1;
 }
 
+namespace {
+Saved g_snapshots[kMaxSignal];
+}  // namespace
+
+long SignalSnapshot(int sig) {
+  if (sig <= 0 || sig >= kMaxSignal || sig == SIGKILL || sig == SIGSTOP) return -EINVAL;
+  Saved& s = g_snapshots[sig];
+  if (s.refs++ > 0) return 0;
+  if (sigaction(sig, nullptr, &s.previous) < 0) {
+    s.refs = 0;
+    return -errno;
+  }
+  return 0;
+}
+
+long SignalSnapshotRestore(int sig) {
+  if (sig <= 0 || sig >= kMaxSignal) return -EINVAL;
+  Saved& s = g_snapshots[sig];
+  if (s.refs == 0) return 0;
+  if (--s.refs > 0) return 0;
+  struct sigaction cur;
+  if (sigaction(sig, nullptr, &cur) < 0) return -errno;
+  bool is_default = !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL;
+  if (!is_default) return 0;  // a listener remains, or someone installed their own
+  if (sigaction(sig, &s.previous, nullptr) < 0) return -errno;
+  return 1;
+}
+
 long SignalDisposition(int sig) {
   struct sigaction cur;
   if (sigaction(sig, nullptr, &cur) < 0) return -errno;
