@@ -1,0 +1,72 @@
+/**
+ * The `procctl` command line: `procctl init` (tini/dumb-init) and
+ * `procctl exec` (gosu/setpriv). bin/procctl.js calls main().
+ */
+import { UsageError } from './cli/args';
+import { complain, packageVersion } from './cli/common';
+import { EXEC_USAGE, parseExecArgs, runExec } from './cli/exec';
+import { INIT_USAGE, parseInitArgs, runInit } from './cli/init';
+
+export const USAGE = `Usage: procctl <command> [options] ...
+
+Commands:
+  init [options] [--] command [args...]   run command under a PID 1 that
+                                           forwards signals and reaps zombies
+  exec [options] USER[:GROUP] command ... drop privileges and exec in place
+
+Run 'procctl <command> --help' for a command's options.
+  -h, --help      show this help
+  -V, --version   show the version
+`;
+
+function finish(code: number): void {
+  // Let queued stderr reach the OS before exiting.
+  process.exitCode = code;
+  if (process.stderr.writableLength === 0) process.exit(code);
+  process.stderr.write('', () => process.exit(code));
+}
+
+/** Runs the CLI with `argv` (without node and the script). */
+export async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'init': {
+        const cfg = parseInitArgs(rest);
+        if (cfg === 'help') return void process.stdout.write(INIT_USAGE);
+        if (cfg === 'version') return void process.stdout.write(`procctl ${packageVersion()}\n`);
+        finish(await runInit(cfg));
+        return;
+      }
+      case 'exec': {
+        const cfg = parseExecArgs(rest);
+        if (cfg === 'help') return void process.stdout.write(EXEC_USAGE);
+        if (cfg === 'version') return void process.stdout.write(`procctl ${packageVersion()}\n`);
+        finish(runExec(cfg));
+        return;
+      }
+      case '-h':
+      case '--help':
+        process.stdout.write(USAGE);
+        return;
+      case '-V':
+      case '--version':
+        process.stdout.write(`procctl ${packageVersion()}\n`);
+        return;
+      case undefined:
+        process.stderr.write(USAGE);
+        finish(2);
+        return;
+      default:
+        throw new UsageError(`unknown command '${command}' (expected init or exec)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      complain(command === 'init' || command === 'exec' ? command : 'usage', err.message);
+      finish(2);
+      return;
+    }
+    complain(command ?? '', `error: ${(err as Error).message}`);
+    finish(1);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * `procctl exec [options] USER[:GROUP] command [args...]`: a gosu / setpriv
+ * equivalent. Drops privileges and execs the command in place: same PID,
+ * nothing left running.
+ *
+ * USER[:GROUP] follows gosu (parseUserSpec): numeric fields are ids, names must
+ * exist, USER alone brings the user's supplementary groups, USER:GROUP brings
+ * only GROUP, an empty USER keeps the current user, HOME comes from the passwd
+ * entry (or `/`). One deliberate difference: a numeric USER with no passwd
+ * entry and no GROUP runs with gid = the same number and no supplementary
+ * groups, where gosu and Docker keep the caller's gid (0 for root). procctl
+ * never silently keeps any of root's groups; write `1000:0` to get gosu's result.
+ */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import * as execModule from '../exec';
+import { lookupUser, parseUserSpec, resolveGroup } from '../users';
+import { parseArgs, UsageError, type OptionSpec } from './args';
+import { complain, errorText, execFailureStatus, parseIntArg, parseSignalArg } from './common';
+
+export const EXEC_USAGE = `Usage: procctl exec [options] USER[:GROUP] command [args...]
+
+Switches to USER (and GROUP) and executes command in place (same PID), like
+gosu or setpriv. Numeric fields are ids; names must exist. USER alone brings
+the user's supplementary groups; USER:GROUP brings only GROUP; an empty USER
+(':GROUP') keeps the current user. HOME is set from the passwd entry, or '/'.
+A numeric USER with no passwd entry and no GROUP gets gid = uid, no groups.
+
+Options:
+  --groups A,B        supplementary groups instead (names or ids)
+  --clear-groups      no supplementary groups
+  --pdeathsig SIG     signal to receive when the parent dies (armed after the drop)
+  --setsid            start a new session first
+  --no-new-privs      set PR_SET_NO_NEW_PRIVS (setuid binaries grant nothing)
+  --keep-fd N         keep fd N open across the exec (repeatable)
+  --umask MODE        set the umask (octal, e.g. 027)
+  -h, --help          show this help
+  -V, --version       show the version
+
+Exit status: 1 for a bad USER[:GROUP] or option value, 127 when command is not
+found, 126 when it cannot be executed; otherwise the command's own status.
+`;
+
+const OPTIONS: OptionSpec[] = [
+  { long: 'groups', value: true },
+  { long: 'clear-groups' },
+  { long: 'pdeathsig', value: true },
+  { long: 'setsid' },
+  { long: 'no-new-privs' },
+  { long: 'keep-fd', value: true, repeat: true },
+  { long: 'umask', value: true },
+  { long: 'help', short: 'h' },
+  { long: 'version', short: 'V' },
+];
+
+export interface ExecConfig {
+  spec: string;
+  groups: string[] | null;
+  clearGroups: boolean;
+  pdeathsig: number | null;
+  setsid: boolean;
+  noNewPrivs: boolean;
+  keepFds: number[];
+  umask: number | null;
+  command: string;
+  args: string[];
+}
+
+export function parseExecArgs(argv: readonly string[]): ExecConfig | 'help' | 'version' {
+  const { options, operands } = parseArgs(argv, OPTIONS);
+  if (options.has('help')) return 'help';
+  if (options.has('version')) return 'version';
+  if (operands.length < 2) throw new UsageError('usage: procctl exec [options] USER[:GROUP] command [args...]');
+  if (options.has('groups') && options.has('clear-groups')) throw new UsageError('--groups and --clear-groups exclude each other');
+  const groupsArg = options.get('groups');
+  const groups = groupsArg ? groupsArg[0]!.split(',').filter((g) => g !== '') : null;
+  const umaskArg = options.get('umask');
+  let umask: number | null = null;
+  if (umaskArg) {
+    if (!/^[0-7]{1,4}$/.test(umaskArg[0]!)) throw new UsageError(`--umask: '${umaskArg[0]}' is not an octal mode like 022`);
+    umask = parseInt(umaskArg[0]!, 8) & 0o777;
+  }
+  const pd = options.get('pdeathsig');
+  return {
+    spec: operands[0]!,
+    groups,
+    clearGroups: options.has('clear-groups'),
+    pdeathsig: pd ? parseSignalArg(pd[0]!, '--pdeathsig') : null,
+    setsid: options.has('setsid'),
+    noNewPrivs: options.has('no-new-privs'),
+    keepFds: (options.get('keep-fd') ?? []).map((v) => parseIntArg(v, '--keep-fd', 3, 0x7fffffff)),
+    umask,
+    command: operands[1]!,
+    args: operands.slice(2),
+  };
+}
+
+/** The credentials and HOME a spec resolves to. Throws a readable Error for bad specs. */
+export interface ResolvedSpec {
+  uid: number;
+  gid: number;
+  groups: number[];
+  home: string;
+}
+
+export function resolveSpec(spec: string, groups: string[] | null, clearGroups: boolean): ResolvedSpec {
+  const colon = spec.indexOf(':');
+  const userPart = colon < 0 ? spec : spec.slice(0, colon);
+  const groupPart = colon < 0 ? '' : spec.slice(colon + 1);
+  let out: ResolvedSpec;
+  if (/^[0-9]+$/.test(userPart) && groupPart === '' && lookupUser(userPart) === null) {
+    // gosu would keep the caller's gid here; we never keep root's groups (module note).
+    const id = Number(userPart);
+    if (id > 0xfffffffe) throw new Error(`user id ${userPart} is out of range`);
+    out = { uid: id, gid: id, groups: [], home: '/' };
+  } else {
+    const parsed = parseUserSpec(spec);
+    out = { uid: parsed.uid!, gid: parsed.gid!, groups: parsed.groups ?? [], home: parsed.home };
+  }
+  if (clearGroups) out.groups = [];
+  if (groups !== null) out.groups = [...new Set(groups.map((g, i) => resolveGroup(g, `--groups[${i}]`)))];
+  return out;
+}
+
+/** Refuses to run when procctl itself (script or node binary) is setuid/setgid. */
+export function setuidProblem(files: string[]): string | null {
+  for (const f of files) {
+    try {
+      const st = statSync(f);
+      if (st.mode & 0o6000) return `${f} is setuid/setgid; refusing to run (procctl is not meant to be installed setuid)`;
+    } catch {
+      // not there: nothing to check
+    }
+  }
+  return null;
+}
+
+type ExecvpFn = (file: string, args: string[], options: Record<string, unknown>) => never;
+
+/** Resolves and execs; returns an exit status only when something failed. */
+export function runExec(cfg: ExecConfig): number {
+  const problem = setuidProblem([process.execPath, process.argv[1] ?? '', path.join(__dirname, '..', 'cli.js')].filter(Boolean));
+  if (problem) {
+    complain('exec', problem);
+    return 1;
+  }
+  let creds: ResolvedSpec;
+  try {
+    creds = resolveSpec(cfg.spec, cfg.groups, cfg.clearGroups);
+  } catch (err) {
+    complain('exec', `invalid user spec '${cfg.spec}': ${(err as Error).message}`);
+    return 1;
+  }
+  const execvp = (execModule as unknown as { execvp?: ExecvpFn }).execvp;
+  if (typeof execvp !== 'function') {
+    complain('exec', 'execvp is not available in this build of procctl');
+    return 1;
+  }
+  const options: Record<string, unknown> = {
+    user: creds.uid,
+    group: creds.gid,
+    groups: creds.groups,
+    env: { ...process.env, HOME: creds.home },
+  };
+  if (cfg.setsid) options.setsid = true;
+  if (cfg.pdeathsig !== null) options.parentDeathSignal = cfg.pdeathsig;
+  if (cfg.noNewPrivs) options.noNewPrivs = true;
+  if (cfg.umask !== null) options.umask = cfg.umask;
+  if (cfg.keepFds.length > 0) options.inheritFds = cfg.keepFds;
+  try {
+    execvp(cfg.command, cfg.args, options);
+  } catch (err) {
+    const stage = (err as { stage?: unknown; syscall?: unknown }).stage ?? (err as { syscall?: unknown }).syscall;
+    if (stage === 'execve' || stage === 'exec' || stage === undefined) {
+      complain('exec', `cannot run '${cfg.command}': ${errorText(err)}`);
+      return execFailureStatus(err);
+    }
+    complain('exec', `${String(stage)} failed: ${errorText(err)}`);
+    return 1;
+  }
+  return 1; // unreachable: execvp returns only by throwing
+}

@@ -1,0 +1,245 @@
+/**
+ * `procctl init [options] -- command [args...]`: a tini / dumb-init equivalent.
+ *
+ * Runs the command as a child (in its own session by default), forwards every
+ * signal it receives to the child's process group (or the child alone with
+ * --single-child), reaps every orphan that lands on it, and exits with the
+ * child's status (128+n for a death by signal n).
+ */
+import * as childProcess from 'node:child_process';
+import { constants } from 'node:os';
+import { isatty } from 'node:tty';
+import { forwardSignals, type ForwardTarget } from '../forward';
+import { nativeBinding } from '../platform';
+import { isChildSubreaper, setChildSubreaper, setParentDeathSignal } from '../prctl';
+import { getpgid, getsid } from '../process';
+import { startReaper } from '../reaper';
+import { signalName } from '../signals';
+import * as spawnModule from '../spawn';
+import { parseArgs, UsageError, type OptionSpec } from './args';
+import { complain, errorText, execFailureStatus, parseIntArg, parseSignalArg } from './common';
+
+export const INIT_USAGE = `Usage: procctl init [options] [--] command [args...]
+
+Runs command as a child, forwards signals to it, reaps zombies, and exits with
+the child's status (128+n when it dies of signal n). A tini/dumb-init for Node.
+
+Options:
+  -c, --single-child     signals go to the child only, and the child stays in
+                         init's session (default: own session, whole group)
+  -s, --subreaper        become a child subreaper (needed when not PID 1)
+  -e, --remap-exit N     exit 0 when the child's status is N (repeatable)
+  -r, --rewrite S:R      forward signal S as R; R = 0 drops S (repeatable)
+  -p, --pdeathsig SIG    get SIG when init's own parent dies (it is forwarded)
+  -v, --verbose          log forwarded signals and reaped orphans on stderr
+  -h, --help             show this help
+  -V, --version          show the version
+
+Job control (own-session mode): SIGTSTP, SIGTTIN and SIGTTOU stop the child's
+group with SIGSTOP and init stops itself; SIGCONT resumes both. When the child
+exits, the rest of its process group gets SIGTERM.
+Exit status 127: command not found; 126: found but could not be run.
+`;
+
+const OPTIONS: OptionSpec[] = [
+  { long: 'single-child', short: 'c' },
+  { long: 'subreaper', short: 's' },
+  { long: 'remap-exit', short: 'e', value: true, repeat: true },
+  { long: 'rewrite', short: 'r', value: true, repeat: true },
+  { long: 'pdeathsig', short: 'p', value: true },
+  { long: 'verbose', short: 'v' },
+  { long: 'help', short: 'h' },
+  { long: 'version', short: 'V' },
+];
+
+interface TtyNative {
+  ttySetForeground(fd: number, pgrp: number): number;
+  ttyGetForeground(fd: number): number;
+  ttyGetSession(fd: number): number;
+}
+
+/** The shape of procctl's spawn() that init uses (issue 4's Subprocess). */
+interface ExitLike {
+  exitCode: number | null;
+  signalNumber: number | null;
+}
+interface SubprocessLike extends ForwardTarget {
+  readonly pid: number;
+  readonly exited: Promise<ExitLike>;
+}
+type SpawnFn = (file: string, args: string[], options: Record<string, unknown>) => SubprocessLike;
+
+export interface InitConfig {
+  singleChild: boolean;
+  subreaper: boolean;
+  remap: Set<number>;
+  rewrite: Map<number, number>;
+  pdeathsig: number | null;
+  verbose: boolean;
+  command: string;
+  args: string[];
+}
+
+/** Parses init's argv (after the word `init`). Returns 'help' / 'version' for those. */
+export function parseInitArgs(argv: readonly string[]): InitConfig | 'help' | 'version' {
+  const { options, operands } = parseArgs(argv, OPTIONS);
+  if (options.has('help')) return 'help';
+  if (options.has('version')) return 'version';
+  if (operands.length === 0) throw new UsageError('no command given (usage: procctl init [options] -- command [args...])');
+  const remap = new Set((options.get('remap-exit') ?? []).map((v) => parseIntArg(v, '--remap-exit', 0, 255)));
+  const rewrite = new Map<number, number>();
+  for (const v of options.get('rewrite') ?? []) {
+    const colon = v.indexOf(':');
+    if (colon < 0) throw new UsageError(`--rewrite: '${v}' is not S:R (for example TERM:QUIT or 15:3)`);
+    const from = parseSignalArg(v.slice(0, colon), '--rewrite');
+    const name = signalName(from);
+    if (name === 'SIGKILL' || name === 'SIGSTOP' || name === 'SIGCHLD') throw new UsageError(`--rewrite: ${name} is never forwarded`);
+    rewrite.set(from, parseSignalArg(v.slice(colon + 1), '--rewrite', true));
+  }
+  const pd = options.get('pdeathsig');
+  return {
+    singleChild: options.has('single-child'),
+    subreaper: options.has('subreaper'),
+    remap,
+    rewrite,
+    pdeathsig: pd ? parseSignalArg(pd[0]!, '--pdeathsig') : null,
+    verbose: options.has('verbose'),
+    command: operands[0]!,
+    args: operands.slice(1),
+  };
+}
+
+/** True when fd 0 is a terminal and it is this process's controlling terminal. */
+function controllingTty(native: TtyNative | null): boolean {
+  if (native === null || !isatty(0)) return false;
+  try {
+    return native.ttyGetSession(0) === getsid(0);
+  } catch {
+    return false;
+  }
+}
+
+type Mode = 'session' | 'group' | 'same';
+
+interface Launched {
+  pid: number;
+  target: ForwardTarget;
+  exited: Promise<ExitLike>;
+  /** The child really runs in the mode asked for. */
+  mode: Mode;
+}
+
+/** Starts the child with procctl's spawn (issue 4), or child_process where spawn is missing. */
+async function launch(cfg: InitConfig, mode: Mode): Promise<Launched> {
+  const spawn = (spawnModule as unknown as { spawn?: SpawnFn }).spawn;
+  if (typeof spawn === 'function') {
+    const opts: Record<string, unknown> = { stdio: ['inherit', 'inherit', 'inherit'] };
+    if (mode === 'session') opts.setsid = true;
+    if (mode === 'group') opts.processGroup = 0;
+    const sub = spawn(cfg.command, cfg.args, opts);
+    return { pid: sub.pid, target: sub, exited: sub.exited, mode };
+  }
+  // Fallback: child_process can make a new session (detached) but not a new group.
+  const realMode: Mode = mode === 'same' ? 'same' : 'session';
+  const child = childProcess.spawn(cfg.command, cfg.args, { stdio: 'inherit', detached: realMode === 'session' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const exited = new Promise<ExitLike>((resolve) => {
+    child.once('exit', (code, sig) => {
+      resolve({ exitCode: code, signalNumber: sig ? constants.signals[sig] : null });
+    });
+  });
+  return { pid: child.pid!, target: child, exited, mode: realMode };
+}
+
+/** Runs init; resolves to the exit status. */
+export async function runInit(cfg: InitConfig): Promise<number> {
+  const log = (msg: string): void => {
+    if (cfg.verbose) complain('init', msg);
+  };
+  if (cfg.pdeathsig !== null) setParentDeathSignal(cfg.pdeathsig);
+  if (cfg.subreaper && !isChildSubreaper()) setChildSubreaper(true);
+  if (process.pid !== 1 && !isChildSubreaper()) {
+    complain('init', 'warning: not PID 1 and not a child subreaper, so orphans are not re-parented here and cannot be reaped (use -s)');
+  }
+  const reaper = startReaper();
+  reaper.on('reap', (st) => log(`reaped orphan ${st.pid} (status ${st.shellCode})`));
+
+  const tty = nativeBinding<TtyNative>();
+  const hasTty = controllingTty(tty);
+  // With a controlling terminal the child gets a new process group in our session
+  // and the terminal's foreground (tini style): a new session could only take the
+  // terminal from inside the child itself.
+  const wanted: Mode = cfg.singleChild ? 'same' : hasTty ? 'group' : 'session';
+
+  let child: Launched;
+  try {
+    child = await launch(cfg, wanted);
+  } catch (err) {
+    reaper.stop();
+    complain('init', `cannot run '${cfg.command}': ${errorText(err)}`);
+    return execFailureStatus(err);
+  }
+  log(`started ${cfg.command} as pid ${child.pid} (${child.mode === 'same' ? 'same session' : child.mode === 'group' ? 'new process group' : 'new session'})`);
+
+  const ourGroup = getpgid(0);
+  let gaveTty = false;
+  if (child.mode === 'group' && hasTty && tty) {
+    try {
+      tty.ttySetForeground(0, child.pid);
+      gaveTty = true;
+    } catch (err) {
+      log(`could not hand the terminal over: ${errorText(err)}`);
+    }
+  }
+
+  const toGroup = child.mode !== 'same';
+  const rewrite: Record<number, number> = {};
+  if (toGroup) {
+    // dumb-init's job control: the group stops with SIGSTOP (a TSTP it could ignore
+    // would leave the shell waiting), and init stops itself so its parent sees it stopped.
+    for (const s of ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const) rewrite[requireSignal(s)] = requireSignal('SIGSTOP');
+  }
+  for (const [from, to] of cfg.rewrite) rewrite[from] = to;
+  const forwarder = forwardSignals(child.target, {
+    toGroup,
+    rewrite,
+    stopOnExit: false,
+    onSignal: (received, forwarded) => {
+      log(`received ${received}, ${forwarded ? `forwarded ${forwarded}` : 'dropped'}`);
+      if (toGroup && forwarded === 'SIGSTOP' && (received === 'SIGTSTP' || received === 'SIGTTIN' || received === 'SIGTTOU')) {
+        process.kill(process.pid, 'SIGSTOP');
+      }
+    },
+  });
+
+  const status = await child.exited;
+  forwarder.stop();
+  let code = status.exitCode !== null ? status.exitCode : 128 + (status.signalNumber ?? 0);
+  log(`child ${child.pid} ended with status ${code}`);
+  if (toGroup) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+      log(`sent SIGTERM to process group ${child.pid}`);
+    } catch {
+      // group already empty
+    }
+  }
+  reaper.reapNow();
+  reaper.stop();
+  if (gaveTty && tty) {
+    try {
+      tty.ttySetForeground(0, ourGroup);
+    } catch {
+      // the terminal went away
+    }
+  }
+  if (cfg.remap.has(code)) code = 0;
+  return code;
+}
+
+function requireSignal(name: NodeJS.Signals): number {
+  return constants.signals[name];
+}
