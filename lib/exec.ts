@@ -1,2 +1,498 @@
-/** exec: filled in by its issue. */
-export {};
+/**
+ * True process replacement: `execve`, `execvp` and `reexec`, with the state Node
+ * leaves behind cleaned first (NODE-PITFALLS 1-8) and an optional in-place
+ * credential drop (gosu / setpriv style).
+ *
+ * What happens, in order:
+ *   1. checks that change nothing: arguments, main thread, names resolved to
+ *      ids, inherited fds open, and (when credentials change) that the target
+ *      user may execute the file;
+ *   2. queued `process.stdout` / `process.stderr` writes are flushed;
+ *   3. native: every signal blocked; umask, cwd, fd flags (0-2 and `inheritFds`
+ *      inheritable and blocking, all others close-on-exec), TTY mode, signal
+ *      dispositions (1..31 to SIG_DFL) changed and saved;
+ *   4. irreversible steps last: setsid, setgroups, setresgid, setresuid,
+ *      PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS; the final signal mask; execve().
+ *   5. on failure everything from step 3 is put back and a SystemError is thrown.
+ *      If a step of 4 had already taken effect the error lists it in `unrestored`.
+ *
+ * Exit handlers do not run: no `'exit'` event, no `beforeExit`, no AtExit hooks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import { SystemError, errnoOf, invalidArgType, invalidArgValue, outOfRange } from './errors';
+import { nativeBinding, platform, supported } from './platform';
+import { toSignalNumber, type SignalLike } from './signals';
+import { resolveCredentials, type CredentialOptions, type Credentials } from './users';
+import {
+  normalizeEnv,
+  rejectUnknownOptions,
+  validateArray,
+  validateBoolean,
+  validateFd,
+  validateInteger,
+  validateOptions,
+  validateString,
+  validateStringArray,
+} from './validate';
+import { emulateExec } from './fallback/exec';
+
+/** An environment: an object (as `process.env`) or an array of `KEY=value` strings. */
+export type ExecEnv = NodeJS.ProcessEnv | Readonly<Record<string, string | undefined>> | readonly string[];
+
+/** Options of {@link execve} and {@link execvp}. */
+export interface ExecOptions extends CredentialOptions {
+  /** argv[0] of the new program. Default: `file` as given. */
+  argv0?: string;
+  /** The new program's environment. Default: `process.env`. */
+  env?: ExecEnv;
+  /** fds kept open across exec besides 0, 1 and 2 (made inheritable and blocking). */
+  inheritFds?: readonly number[];
+  /** Working directory of the new program; a relative `file` is resolved against it. */
+  cwd?: string;
+  /** Signals blocked in the new program. Default: none. */
+  signalMask?: readonly SignalLike[];
+  /** Start a new session (fails with EPERM when the caller leads a process group). */
+  setsid?: boolean;
+  /** Signal the new program gets when its parent dies (Linux), armed after the credential drop. */
+  parentDeathSignal?: SignalLike;
+  /** Set PR_SET_NO_NEW_PRIVS (Linux): no set-uid/file-capability gains for the new program. */
+  noNewPrivs?: boolean;
+  /** File mode creation mask of the new program (0..0o777). */
+  umask?: number;
+  /**
+   * Wait until queued `process.stdout` / `process.stderr` writes are written
+   * before exec (default true). While waiting, the event loop turns, so other
+   * callbacks may run.
+   */
+  flushStdio?: boolean;
+}
+
+/** Options of {@link reexec}: the exec options, plus what to change in the command line. */
+export interface ReexecOptions extends ExecOptions {
+  /** Script arguments (replacing `process.argv.slice(2)`). */
+  args?: readonly string[];
+  /** Node options (replacing `process.execArgv`). */
+  execArgv?: readonly string[];
+}
+
+/** The error exec throws: a SystemError, with the irreversible steps that had taken effect. */
+export interface ExecError extends SystemError {
+  /**
+   * Steps that took effect and could not be undone before the failure
+   * ('setsid', 'setgroups', 'setresgid', 'setresuid', 'PR_SET_NO_NEW_PRIVS').
+   * Absent when the process is exactly as before the call.
+   */
+  unrestored?: string[];
+}
+
+/** The environment variable {@link reexec} uses to name the fds it passed on. */
+export const INHERITED_FDS_ENV = 'PROCCTL_INHERITED_FDS';
+
+/** execvp(3)'s search path when the environment has no PATH (glibc's _CS_PATH). */
+export const DEFAULT_PATH = '/bin:/usr/bin';
+
+interface ExecPlanJs {
+  paths: string[];
+  argv: string[];
+  envp: string[];
+  inheritFds: number[];
+  cwd?: string;
+  signalMask: number[];
+  setsid: boolean;
+  groups: number[] | null;
+  gid: number | null;
+  uid: number | null;
+  parentDeathSignal: number;
+  noNewPrivs: boolean;
+  umask: number;
+  resetTty: boolean;
+}
+
+interface ExecFailureJs {
+  errno: number;
+  syscall: string;
+  stage: string;
+  pathIndex: number;
+  unrestored: string[];
+}
+
+interface ExecNative {
+  execInPlace(plan: ExecPlanJs): ExecFailureJs;
+  runLoopOnce(): boolean;
+  duplicateFd(fd: number): number;
+}
+
+const EXEC_OPTIONS = [
+  'argv0',
+  'env',
+  'inheritFds',
+  'cwd',
+  'signalMask',
+  'user',
+  'group',
+  'groups',
+  'setsid',
+  'parentDeathSignal',
+  'noNewPrivs',
+  'umask',
+  'flushStdio',
+] as const;
+
+/** Options that need the native addon (the fallback cannot emulate them). */
+const NATIVE_ONLY_OPTIONS = ['signalMask', 'user', 'group', 'groups', 'setsid', 'parentDeathSignal', 'noNewPrivs', 'umask'] as const;
+
+function refuseWorker(call: string): void {
+  if (isMainThread) return;
+  const err = new TypeError(
+    `${call}() is not supported in worker threads: it would replace the whole process. Call it from the main thread.`,
+  ) as TypeError & { code: string };
+  err.code = 'ERR_WORKER_UNSUPPORTED_OPERATION';
+  throw err;
+}
+
+interface Prepared {
+  file: string;
+  argv: string[];
+  envp: string[];
+  /** The PATH the search uses (execvp). */
+  searchPath: string;
+  inheritFds: number[];
+  cwd?: string;
+  signalMask: number[];
+  credentials: Credentials;
+  setsid: boolean;
+  parentDeathSignal: number;
+  noNewPrivs: boolean;
+  umask: number;
+  flushStdio: boolean;
+  given: Record<string, unknown>;
+}
+
+function envPath(envp: string[]): string | undefined {
+  for (let i = envp.length - 1; i >= 0; i--) {
+    if (envp[i].startsWith('PATH=')) return envp[i].slice(5);
+  }
+  return undefined;
+}
+
+function prepare(call: string, file: unknown, args: unknown, options: unknown, knownExtra: readonly string[] = []): Prepared {
+  refuseWorker(call);
+  validateString(file, 'file');
+  const argList = args === undefined ? [] : validateStringArray(args, 'args');
+  const opts = validateOptions(options);
+  rejectUnknownOptions(opts, [...EXEC_OPTIONS, ...knownExtra]);
+
+  const argv0 = opts.argv0 === undefined ? (file as string) : validateString(opts.argv0, 'options.argv0');
+  const envp = opts.env === undefined ? normalizeEnv(process.env) : normalizeEnv(opts.env);
+  const inheritFds =
+    opts.inheritFds === undefined ? [] : validateArray(opts.inheritFds, 'options.inheritFds').map((fd, i) => validateFd(fd, `options.inheritFds[${i}]`));
+  const cwd = opts.cwd === undefined ? undefined : validateString(opts.cwd, 'options.cwd');
+  const signalMask =
+    opts.signalMask === undefined
+      ? []
+      : validateArray(opts.signalMask, 'options.signalMask').map((s, i) => {
+          const n = toSignalNumber(s, `options.signalMask[${i}]`);
+          if (n === 9 || n === 19) throw invalidArgValue(`options.signalMask[${i}]`, s, 'cannot be blocked (SIGKILL, SIGSTOP)');
+          return n;
+        });
+  const setsid = opts.setsid === undefined ? false : validateBoolean(opts.setsid, 'options.setsid');
+  const noNewPrivs = opts.noNewPrivs === undefined ? false : validateBoolean(opts.noNewPrivs, 'options.noNewPrivs');
+  const flushStdio = opts.flushStdio === undefined ? true : validateBoolean(opts.flushStdio, 'options.flushStdio');
+  const parentDeathSignal =
+    opts.parentDeathSignal === undefined ? 0 : toSignalNumber(opts.parentDeathSignal, 'options.parentDeathSignal');
+  const umask = opts.umask === undefined ? -1 : validateInteger(opts.umask, 'options.umask', 0, 0o777);
+
+  const wantsCredentials = opts.user !== undefined || opts.group !== undefined || opts.groups !== undefined;
+  let credentials: Credentials = { uid: null, gid: null, groups: null, userEntry: null };
+  if (wantsCredentials && supported.execve) {
+    credentials = resolveCredentials(
+      { user: opts.user as CredentialOptions['user'], group: opts.group as CredentialOptions['group'], groups: opts.groups as CredentialOptions['groups'] },
+      'options',
+    );
+  }
+  return {
+    file: file as string,
+    argv: [argv0, ...argList],
+    envp,
+    searchPath: opts.env === undefined ? process.env.PATH ?? DEFAULT_PATH : envPath(envp) ?? DEFAULT_PATH,
+    inheritFds,
+    cwd,
+    signalMask,
+    credentials,
+    setsid,
+    parentDeathSignal,
+    noNewPrivs,
+    umask,
+    flushStdio,
+    given: opts,
+  };
+}
+
+/** execvp(3)'s candidates: `file` itself when it has a slash, else each PATH entry. */
+export function searchCandidates(file: string, searchPath: string): string[] {
+  if (file.includes('/')) return [file];
+  if (file === '') return [];
+  // An empty PATH entry means the current directory, as in execvp(3).
+  return searchPath.split(':').map((dir) => (dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`));
+}
+
+// --- the credential preflight: can the target user execute the file? -------
+
+interface Who {
+  uid: number;
+  gids: number[];
+}
+
+function allows(st: fs.Stats, who: Who, bit: number): boolean {
+  if (who.uid === 0) return bit !== 1 || st.isDirectory() || (st.mode & 0o111) !== 0;
+  if (st.uid === who.uid) return ((st.mode >> 6) & bit) !== 0;
+  if (who.gids.includes(st.gid)) return ((st.mode >> 3) & bit) !== 0;
+  return (st.mode & bit) !== 0;
+}
+
+/** 0 when `who` may execute `file` (as far as mode bits tell), else the errno execve would give. */
+function executableBy(file: string, who: Who, cwd: string): number {
+  const abs = path.resolve(cwd, file);
+  const parts = abs.split('/').filter(Boolean);
+  let dir = '/';
+  for (let i = 0; i < parts.length - 1; i++) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch (e) {
+      return errnoOf((e as NodeJS.ErrnoException).code ?? 'ENOENT');
+    }
+    if (!st.isDirectory()) return errnoOf('ENOTDIR');
+    if (!allows(st, who, 1)) return errnoOf('EACCES');
+    dir = path.join(dir, parts[i]);
+  }
+  let st: fs.Stats;
+  try {
+    const dst = fs.statSync(dir);
+    if (!dst.isDirectory()) return errnoOf('ENOTDIR');
+    if (!allows(dst, who, 1)) return errnoOf('EACCES');
+    st = fs.statSync(abs);
+  } catch (e) {
+    return errnoOf((e as NodeJS.ErrnoException).code ?? 'ENOENT');
+  }
+  if (!st.isFile() || !allows(st, who, 1)) return errnoOf('EACCES');
+  return 0;
+}
+
+/**
+ * Credential changes cannot be undone, so before making them check, from the
+ * mode bits, that the target user can execute one of the candidates. Throws the
+ * error execve would give; changes nothing.
+ */
+function preflightCredentials(p: Prepared, candidates: string[]): void {
+  const c = p.credentials;
+  if (c.uid === null && c.gid === null && c.groups === null) return;
+  const uid = c.uid ?? (process.geteuid ? process.geteuid() : 0);
+  const gid = c.gid ?? (process.getegid ? process.getegid() : 0);
+  const groups = c.groups ?? (process.getgroups ? process.getgroups() : []);
+  const who: Who = { uid, gids: [gid, ...groups] };
+  const cwd = p.cwd === undefined ? process.cwd() : path.resolve(process.cwd(), p.cwd);
+  let firstError = 0;
+  let firstPath = p.file;
+  for (const candidate of candidates) {
+    const err = executableBy(candidate, who, cwd);
+    if (err === 0) return;
+    const isNotFound = err === errnoOf('ENOENT') || err === errnoOf('ENOTDIR');
+    if (firstError === 0 || (!isNotFound && (firstError === errnoOf('ENOENT') || firstError === errnoOf('ENOTDIR')))) {
+      firstError = err;
+      firstPath = isNotFound ? p.file : candidate;
+    }
+  }
+  throw new SystemError(firstError || errnoOf('ENOENT'), 'execve', {
+    path: firstPath,
+    stage: 'execve',
+    context: `'${firstPath}' as uid ${uid} gid ${gid}; checked before changing credentials, nothing was changed`,
+  });
+}
+
+// --- flushing ---------------------------------------------------------------
+
+function pendingStdio(): boolean {
+  return [process.stdout, process.stderr].some((s) => !s.destroyed && s.writableLength > 0);
+}
+
+function flushStdioSync(native: ExecNative): void {
+  // Each turn of the loop lets libuv write more of the queued data; a write that
+  // fails (EPIPE) destroys the stream, which ends the wait too.
+  while (pendingStdio()) {
+    if (!native.runLoopOnce()) break; // nothing left alive in the loop
+  }
+}
+
+// --- the exec itself --------------------------------------------------------
+
+function execPrepared(call: string, p: Prepared, candidates: string[], useFallback: boolean): never {
+  if (useFallback || !supported.execve) {
+    for (const key of NATIVE_ONLY_OPTIONS) {
+      if (p.given[key] !== undefined) {
+        throw new SystemError(errnoOf('ENOSYS'), call, {
+          context: `options.${key} needs the native addon, not available on ${platform}`,
+        });
+      }
+    }
+    return emulateExec(call, p.file, candidates, {
+      argv: p.argv,
+      envp: p.envp,
+      cwd: p.cwd,
+      inheritFds: p.inheritFds,
+      flushStdio: p.flushStdio,
+    });
+  }
+  const native = nativeBinding<ExecNative>();
+  if (native === null) throw new SystemError(errnoOf('ENOSYS'), call, { context: `not available on ${platform}` });
+  if (candidates.length === 0) {
+    throw new SystemError(errnoOf('ENOENT'), 'execve', { path: p.file, stage: 'execve' });
+  }
+  preflightCredentials(p, candidates);
+  if (p.flushStdio) flushStdioSync(native);
+
+  const failure = native.execInPlace({
+    paths: candidates,
+    argv: p.argv,
+    envp: p.envp,
+    inheritFds: p.inheritFds,
+    cwd: p.cwd,
+    signalMask: p.signalMask,
+    setsid: p.setsid,
+    groups: p.credentials.groups,
+    gid: p.credentials.gid,
+    uid: p.credentials.uid,
+    parentDeathSignal: p.parentDeathSignal,
+    noNewPrivs: p.noNewPrivs,
+    umask: p.umask,
+    resetTty: true,
+  });
+  const errPath = failure.syscall === 'execve' ? (failure.pathIndex >= 0 ? candidates[failure.pathIndex] : p.file) : undefined;
+  let context: string | undefined;
+  if (failure.syscall === 'execve' && errPath !== undefined) context = `'${errPath}'`;
+  if (failure.syscall !== 'execve' && failure.stage !== failure.syscall) context = failure.stage;
+  if (failure.unrestored.length > 0) {
+    context = `${context ? `${context}; ` : ''}already changed and not undone: ${failure.unrestored.join(', ')}`;
+  }
+  const err = new SystemError(failure.errno, failure.syscall, {
+    ...(errPath !== undefined ? { path: errPath } : {}),
+    stage: failure.stage,
+    ...(context !== undefined ? { context } : {}),
+  }) as ExecError;
+  if (failure.unrestored.length > 0) err.unrestored = failure.unrestored;
+  throw err;
+}
+
+/**
+ * Replaces the running program with `file` (a path; relative paths are resolved
+ * against `options.cwd` when given), keeping the PID. `args` are argv[1..].
+ * Returns only by throwing: a SystemError ({@link ExecError}) with `code`,
+ * `errno`, `syscall` ('execve' or the step that failed), `path` and `stage`, after
+ * everything that can be undone was undone.
+ *
+ * @example
+ * execve('/bin/sh', ['-c', 'echo $$'], { env: { PATH: '/usr/bin:/bin' } });
+ */
+export function execve(file: string, args: readonly string[] = [], options: ExecOptions = {}): never {
+  const p = prepare('execve', file, args, options);
+  return execPrepared('execve', p, p.file === '' ? [] : [p.file], false);
+}
+
+/**
+ * Like {@link execve}, but a `file` without a slash is searched in the PATH of
+ * the environment being passed (`options.env`, else `process.env`; `/bin:/usr/bin`
+ * when it has none). Every candidate is tried; ENOENT/ENOTDIR and EACCES go on to
+ * the next one, any other error (ENOEXEC, E2BIG, ...) stops the search; when
+ * nothing ran the error is EACCES if some candidate gave it, else ENOENT.
+ * Unlike execvp(3), a file without a valid format is not handed to /bin/sh: it
+ * fails with ENOEXEC.
+ *
+ * @example
+ * execvp('node', ['--version']);
+ * execvp('id', [], { user: 'nobody', parentDeathSignal: 'SIGTERM' });
+ */
+export function execvp(file: string, args: readonly string[] = [], options: ExecOptions = {}): never {
+  const p = prepare('execvp', file, args, options);
+  return execPrepared('execvp', p, searchCandidates(p.file, p.searchPath), false);
+}
+
+function isEvalRun(execArgv: readonly string[]): boolean {
+  return execArgv.some((a) => a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a.startsWith('--eval=') || a.startsWith('--print='));
+}
+
+/**
+ * Re-executes the running Node program in place: `process.execPath` with
+ * `process.execArgv`, the script and its arguments (`options.args` /
+ * `options.execArgv` replace them). The PID, the terminal and the fds named in
+ * `inheritFds` stay; the new program finds those fds with {@link inheritedFds}
+ * (they are named in `PROCCTL_INHERITED_FDS`).
+ *
+ * @example
+ * const fd = duplicateFd(server._handle.fd);
+ * reexec({ inheritFds: [fd] });
+ * // in the new program:
+ * const [fd] = inheritedFds();
+ * http.createServer(handler).listen({ fd });
+ */
+export function reexec(options: ReexecOptions = {}): never {
+  refuseWorker('reexec');
+  const opts = validateOptions(options);
+  const execArgv = opts.execArgv === undefined ? process.execArgv : validateStringArray(opts.execArgv, 'options.execArgv');
+  const evalRun = isEvalRun(process.execArgv);
+  const script = evalRun || process.argv.length < 2 ? [] : [process.argv[1]];
+  const userArgs = opts.args === undefined ? process.argv.slice(script.length + 1) : validateStringArray(opts.args, 'options.args');
+  const { args: _args, execArgv: _execArgv, ...execOptions } = opts;
+  void _args;
+  void _execArgv;
+
+  let envp = execOptions.env === undefined ? normalizeEnv(process.env) : normalizeEnv(execOptions.env);
+  envp = envp.filter((e) => !e.startsWith(`${INHERITED_FDS_ENV}=`));
+  const fds = execOptions.inheritFds === undefined ? [] : validateArray(execOptions.inheritFds, 'options.inheritFds');
+  if (fds.length > 0) envp.push(`${INHERITED_FDS_ENV}=${fds.map((fd, i) => validateFd(fd, `options.inheritFds[${i}]`)).join(',')}`);
+
+  const p = prepare('reexec', process.execPath, [...execArgv, ...script, ...userArgs], {
+    argv0: process.argv0,
+    ...execOptions,
+    env: envp,
+  });
+  return execPrepared('reexec', p, [p.file], false);
+}
+
+/**
+ * The fds a previous program passed on with `reexec({ inheritFds })`, read from
+ * `PROCCTL_INHERITED_FDS` (empty when there are none). Entries that are not
+ * fd numbers >= 3 are ignored.
+ */
+export function inheritedFds(): number[] {
+  const raw = process.env[INHERITED_FDS_ENV];
+  if (!raw) return [];
+  return raw
+    .split(',')
+    .map((s) => (/^[0-9]+$/.test(s.trim()) ? Number(s.trim()) : -1))
+    .filter((n) => Number.isSafeInteger(n) && n >= 3);
+}
+
+/**
+ * A close-on-exec duplicate (>= 3) of `fd`. With it a server can close its own
+ * handle (so Node stops accepting) while the listening socket stays open and
+ * keeps queueing connections, then pass the duplicate to `reexec`.
+ */
+export function duplicateFd(fd: number): number {
+  validateFd(fd);
+  const native = nativeBinding<ExecNative>();
+  if (native === null || !supported.fdFlags) {
+    throw new SystemError(errnoOf('ENOSYS'), 'fcntl', { context: `not available on ${platform}` });
+  }
+  return native.duplicateFd(fd);
+}
+
+/** The fd number of a `net.Server` or `net.Socket` (its libuv handle's fd). */
+export function fdOf(handleOwner: { _handle?: unknown } | null | undefined): number {
+  const handle = handleOwner && typeof handleOwner === 'object' ? (handleOwner as { _handle?: { fd?: unknown } })._handle : undefined;
+  const fd = handle && typeof handle === 'object' ? handle.fd : undefined;
+  if (typeof fd !== 'number') throw invalidArgType('handleOwner', 'a listening net.Server or a connected net.Socket', handleOwner);
+  if (fd < 0) throw outOfRange('handleOwner fd', '>= 0 (the handle has no fd on this platform)', fd);
+  return fd;
+}

@@ -72,7 +72,8 @@ export function procStat(pid: number): string[] {
   const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const close = raw.lastIndexOf(')');
   const rest = raw.slice(close + 2).trim().split(' ');
-  return [raw.slice(0, raw.indexOf(' ')), raw.slice(raw.indexOf('(') + 1, close), ...rest];
+  // Index 0 is unused so that out[n] is field n of proc(5).
+  return ['', raw.slice(0, raw.indexOf(' ')), raw.slice(raw.indexOf('(') + 1, close), ...rest];
 }
 
 /** The open fds of a process, with their targets. */
@@ -100,7 +101,7 @@ export function zombieChildren(pid: number): number[] {
     }
     for (const c of children.trim().split(/\s+/).filter(Boolean)) {
       try {
-        if (procStat(Number(c))[2] === 'Z') out.push(Number(c));
+        if (procStat(Number(c))[3] === 'Z') out.push(Number(c));
       } catch {
         // already gone
       }
