@@ -9,6 +9,9 @@
 #include <cmath>
 #include <sys/resource.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 namespace procctl {
 
@@ -183,6 +186,16 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// getDumpable(): PR_GET_DUMPABLE of this process, for the test that checks spawn
+// restores it after a credential-dropping CLONE_VM child.
+Napi::Value GetDumpable(const Napi::CallbackInfo& info) {
+#ifdef __linux__
+  return Napi::Number::New(info.Env(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+#else
+  return Napi::Number::New(info.Env(), -1);
+#endif
+}
+
 Napi::Object RlimitResources(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   auto set = [&](const char* name, int value) { o.Set(name, Napi::Number::New(env, value)); };
@@ -222,6 +235,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdSendSignal", Napi::Function::New(env, SendSignal));
   exports.Set("spawnCloseFd", Napi::Function::New(env, CloseFd));
   exports.Set("rlimitResources", RlimitResources(env));
+  exports.Set("spawnGetDumpable", Napi::Function::New(env, GetDumpable));
   InitSpawnWatch(env, exports);
 }
 
