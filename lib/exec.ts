@@ -122,6 +122,7 @@ interface ExecNative {
   execInPlace(plan: ExecPlanJs): ExecFailureJs;
   runLoopOnce(): boolean;
   duplicateFd(fd: number): number;
+  getNonblock(fd: number): boolean;
 }
 
 const EXEC_OPTIONS = [
@@ -314,14 +315,32 @@ function preflightCredentials(p: Prepared, candidates: string[]): void {
 
 // --- flushing ---------------------------------------------------------------
 
-function pendingStdio(): boolean {
-  return [process.stdout, process.stderr].some((s) => !s.destroyed && s.writableLength > 0);
+/**
+ * True while `process.stdout` / `process.stderr` hold unwritten data. Only a
+ * non-blocking fd can have any: Node writes to TTYs, files and blocking pipes
+ * synchronously, and libuv makes a pipe non-blocking when Node opens its stream.
+ * Checking the fd first also keeps exec from creating a stream (and so changing
+ * the fd's flags) that the program never used.
+ */
+function pendingStdio(native: ExecNative): boolean {
+  for (const fd of [1, 2]) {
+    let nonblocking = false;
+    try {
+      nonblocking = native.getNonblock(fd);
+    } catch {
+      continue; // closed
+    }
+    if (!nonblocking) continue;
+    const stream = fd === 1 ? process.stdout : process.stderr;
+    if (!stream.destroyed && stream.writableLength > 0) return true;
+  }
+  return false;
 }
 
 function flushStdioSync(native: ExecNative): void {
   // Each turn of the loop lets libuv write more of the queued data; a write that
   // fails (EPIPE) destroys the stream, which ends the wait too.
-  while (pendingStdio()) {
+  while (pendingStdio(native)) {
     if (!native.runLoopOnce()) break; // nothing left alive in the loop
   }
 }
@@ -369,12 +388,14 @@ function execPrepared(call: string, p: Prepared, candidates: string[], useFallba
     umask: p.umask,
     resetTty: true,
   });
-  const errPath = failure.syscall === 'execve' ? (failure.pathIndex >= 0 ? candidates[failure.pathIndex] : p.file) : undefined;
+  let errPath: string | undefined;
+  if (failure.syscall === 'execve') errPath = failure.pathIndex >= 0 ? candidates[failure.pathIndex] : p.file;
+  else if (failure.syscall === 'chdir') errPath = p.cwd;
   let context: string | undefined;
-  if (failure.syscall === 'execve' && errPath !== undefined) context = `'${errPath}'`;
-  if (failure.syscall !== 'execve' && failure.stage !== failure.syscall) context = failure.stage;
+  if (failure.stage !== failure.syscall) context = failure.stage;
   if (failure.unrestored.length > 0) {
-    context = `${context ? `${context}; ` : ''}already changed and not undone: ${failure.unrestored.join(', ')}`;
+    const where = errPath !== undefined ? `'${errPath}'` : context;
+    context = `${where ? `${where}; ` : ''}already changed and not undone: ${failure.unrestored.join(', ')}`;
   }
   const err = new SystemError(failure.errno, failure.syscall, {
     ...(errPath !== undefined ? { path: errPath } : {}),
