@@ -215,8 +215,8 @@ describe('failures: a clear error and the process goes on as before', () => {
   it('a server keeps serving after a failed exec, with its state restored', async () => {
     const s = start(path.join(FIXTURES, FIXTURE), ['server']);
     const { port, pid } = (await s.json(0)) as { port: number; pid: number };
+    const fdsBefore = openFds(pid).size; // before any connection
     expect((await httpGet(port, '/')).body).toBe(`ok ${pid}`);
-    const fdsBefore = openFds(pid).size;
     const failed = JSON.parse((await httpGet(port, '/exec')).body);
     expect(failed.r).toMatchObject({ code: 'ENOENT', syscall: 'execve', path: '/nonexistent/program' });
     expect(failed.after).toEqual(failed.before);
