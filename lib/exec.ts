@@ -205,6 +205,15 @@ function prepare(call: string, file: unknown, args: unknown, options: unknown, k
     opts.parentDeathSignal === undefined ? 0 : toSignalNumber(opts.parentDeathSignal, 'options.parentDeathSignal');
   const umask = opts.umask === undefined ? -1 : validateInteger(opts.umask, 'options.umask', 0, 0o777);
 
+  if (supported.execve) {
+    // Refuse what this platform lacks before anything changes (macOS: no prctl).
+    if (parentDeathSignal !== 0 && !supported.parentDeathSignal) {
+      throw new SystemError(errnoOf('ENOSYS'), 'prctl', { stage: 'PR_SET_PDEATHSIG', context: `options.parentDeathSignal: not available on ${platform}` });
+    }
+    if (noNewPrivs && !supported.noNewPrivs) {
+      throw new SystemError(errnoOf('ENOSYS'), 'prctl', { stage: 'PR_SET_NO_NEW_PRIVS', context: `options.noNewPrivs: not available on ${platform}` });
+    }
+  }
   const wantsCredentials = opts.user !== undefined || opts.group !== undefined || opts.groups !== undefined;
   let credentials: Credentials = { uid: null, gid: null, groups: null, userEntry: null };
   if (wantsCredentials && supported.execve) {
