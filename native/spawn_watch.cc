@@ -21,7 +21,7 @@
 #include <cstring>
 #include <unistd.h>
 
-#if __has_include(<uv.h>)
+#if __has_include(<uv.h>) && !defined(PROCCTL_NO_UV_H)  // PROCCTL_NO_UV_H: test the fallback
 #include <uv.h>
 #define PROCCTL_UV_POLL UV_POLL
 #define PROCCTL_UV_READABLE UV_READABLE
@@ -72,7 +72,7 @@ uv_handle_t* AsHandle(uv_poll_t* p) { return reinterpret_cast<uv_handle_t*>(p); 
 
 void OnClosed(uv_handle_t* handle) {
   Watch* w = static_cast<Watch*>(uv_handle_get_data(handle));
-  if (w->pidfd >= 0) close(w->pidfd);  // only now: the loop no longer polls it
+  if (w->pidfd >= 0) close(w->pidfd);  // a watch closed before the child exited
   free(handle);
   delete w;
 }
@@ -85,7 +85,13 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   int r = status < 0 ? status : PidfdReap(w->pidfd, &res);
   if (r == 0) return;  // spurious wake-up: still running
   w->done = true;
-  uv_poll_stop(handle);
+  // uv_close stops the poll and removes the fd from the loop's epoll set at once;
+  // only then may the pidfd be closed (its number can be reused right away by
+  // the next spawn). Closing it before the JS callback means no pidfd is left
+  // open once `exited` resolves. The handle memory waits for OnClosed.
+  uv_close(AsHandle(handle), OnClosed);
+  close(w->pidfd);
+  w->pidfd = -1;
 
   Napi::Env env(w->env);
   Napi::HandleScope scope(env);
@@ -103,7 +109,6 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
     napi_fatal_exception(w->env, e.Value());
   }
   w->callback.Reset();
-  uv_close(AsHandle(handle), OnClosed);
 }
 
 // watchPidfd(pidfd, callback(statusOrError)) -> External handle for ref/unref.

@@ -264,7 +264,7 @@ describe('spawn: Subprocess', () => {
     const kids = fs.readFileSync(`/proc/${c.pid}/task/${c.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
     expect(c.killGroup('SIGTERM')).toBe(true);
     expect((await c.exited).signal).toBe('SIGTERM');
-    await waitFor(() => kids.every((k) => !alive(k) || procStat(k)[2] === 'Z'), 5000, 'group members gone');
+    await waitFor(() => kids.every((k) => !alive(k) || procStat(k)[3] === 'Z'), 5000, 'group members gone');
   });
 
   it('AbortSignal: killSignal, then SIGKILL after killTimeout for a child ignoring SIGTERM', async () => {

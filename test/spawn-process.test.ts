@@ -1,0 +1,218 @@
+// procctl.spawn scenarios run in fixture processes (test/fixtures/spawn.cjs):
+// failures at each stage with fd/zombie counts, a spawner running as nobody,
+// pdeathsig when the spawner is SIGKILLed, the fd swap, many and concurrent
+// spawns, child_process coexistence, worker refusal, and each engine.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn as cpSpawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FIXTURES, ROOT, procStat, runFixture, waitFor } from './helpers';
+
+type Procctl = typeof import('../lib/index');
+const req = createRequire(import.meta.url);
+const p: Procctl = req('../dist/index.js');
+const FIXTURE = path.join(FIXTURES, 'spawn.cjs');
+
+const gidOf = (name: string): number => {
+  const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))!;
+  return Number(line.split(':')[2]);
+};
+
+async function scenario(args: string[], env: Record<string, string> = {}, timeout = 60_000): Promise<Record<string, any>> {
+  const r = await runFixture('spawn.cjs', args, { timeout, env: { ...process.env, ...env } });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+const live: ChildProcess[] = [];
+const orphans: number[] = [];
+afterEach(() => {
+  for (const c of live.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const pid of orphans.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+});
+
+function state(pid: number): string {
+  try {
+    return procStat(pid)[3];
+  } catch {
+    return 'gone';
+  }
+}
+
+const ENGINES = ['auto', 'clone', 'fork'] as const;
+
+describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
+  it('each stage is named; no zombie, no fd left behind', async () => {
+    const r = await scenario(['failures'], { PROCCTL_SPAWN_ENGINE: engine });
+    const res = r.res;
+    expect(res.badCwd).toMatchObject({ name: 'SystemError', code: 'ENOENT', stage: 'chdir', syscall: 'chdir', errno: -2 });
+    expect(res.badCwd.path).toMatch(/missing$/);
+    expect(res.badCwd.message).toBe('ENOENT: no such file or directory, chdir (spawn /bin/true)');
+    expect(res.eacces).toMatchObject({ code: 'EACCES', stage: 'exec', errno: -13 });
+    expect(res.eacces.message).toMatch(/^EACCES: permission denied, exec \(spawn \/.*\/noexec\)$/);
+    expect(res.enoent).toMatchObject({ code: 'ENOENT', stage: 'exec' });
+    expect(res.enoentPath).toMatchObject({ code: 'ENOENT', stage: 'exec', path: 'procctl-no-such-program' });
+    expect(res.eaccesBeatsEnoent).toMatchObject({ code: 'EACCES', stage: 'exec' });
+    expect(res.badFd).toMatchObject({ code: 'EBADF', stage: 'dup2' });
+    expect(res.rlimit).toMatchObject({ code: 'EPERM', stage: 'prlimit' });
+    expect(r.fdsAfter).toEqual(r.fdsBefore);
+    expect(r.zombies).toEqual([]);
+    expect(r.children).toEqual([]);
+    expect(r.owned).toEqual([]);
+  });
+
+  it('a child with every attribute, as seen in /proc', async () => {
+    const r = await scenario(['attrs'], { PROCCTL_SPAWN_ENGINE: engine });
+    expect(r.engine).toBe(engine === 'auto' ? 'clone3' : engine);
+    expect(r.Uid).toBe('65534\t65534\t65534\t65534');
+    expect(r.Gid).toBe(Array(4).fill(gidOf('nogroup')).join('\t'));
+    expect(r.Groups.split(' ').map(Number).sort()).toEqual([gidOf('games'), gidOf('users')].sort());
+    expect(r).toMatchObject({ Umask: '0027', NoNewPrivs: '1', SigBlk: '0000000000000000', SigIgn: '0000000000000000' });
+    expect(r.pgrp).toBe(r.pid);
+    expect(r.session).toBe(r.pid);
+    expect(r.nofile).toEqual([100, 200]);
+    expect(r.fds).toEqual([0, 1, 2, 3]);
+    expect(r.dumpable).toBe(1);  // restored after the CLONE_VM child's setresuid
+    expect(r.status).toMatchObject({ signal: 'SIGKILL', shellCode: 137 });
+  });
+
+  it('child_process children keep their exit events while procctl spawns', async () => {
+    const r = await scenario(['mixed'], { PROCCTL_SPAWN_ENGINE: engine });
+    expect(r).toMatchObject({ result: 'ok', cpExits: 40, cpMatch: true, procctlMatch: true, zombies: [] });
+    expect(r.engine).toBe(engine === 'auto' ? 'clone3' : engine);
+  });
+});
+
+describe('spawn as an unprivileged spawner', () => {
+  it("nobody asking for user 'root' fails at a credential stage, leaving nothing", async () => {
+    // procctl starts the fixture as nobody; the fixture asks for root.
+    const r = await p.run(process.execPath, [FIXTURE, 'asNobody'], {
+      user: 'nobody', cwd: ROOT, env: { ...process.env, HOME: '/' } as Record<string, string>,
+    });
+    expect(r.stderr).toBe('');
+    const rep = JSON.parse(r.stdout);
+    expect(rep.uid).toBe(65534);
+    expect(rep.res.root).toMatchObject({
+      name: 'SystemError', code: 'EPERM', stage: 'setgroups', path: '/bin/true',
+      message: 'EPERM: operation not permitted, setgroups (spawn /bin/true)',
+    });
+    expect(rep.res.rootNoGroups).toMatchObject({ code: 'EPERM' });
+    expect(['setgroups', 'setgid', 'setuid']).toContain(rep.res.rootNoGroups.stage);
+    expect(rep.fdsAfter).toBe(rep.fdsBefore);
+    expect(rep.zombies).toEqual([]);
+    expect(rep.children).toEqual([]);
+  });
+});
+
+describe('spawn: parent-death signal', () => {
+  function startSpawner(opts: Record<string, unknown>): Promise<{ spawner: ChildProcess; pid: number }> {
+    const spawner = cpSpawn(process.execPath, [FIXTURE, 'pdeath', JSON.stringify(opts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    live.push(spawner);
+    return new Promise((resolve, reject) => {
+      let buf = '';
+      spawner.stdout!.on('data', (d) => {
+        buf += d;
+        if (buf.includes('\n')) resolve({ spawner, pid: JSON.parse(buf).pid });
+      });
+      spawner.on('exit', () => reject(new Error('spawner exited early')));
+    });
+  }
+
+  it.each([
+    ['SIGKILL', {}],
+    ['SIGTERM', { user: 'nobody' }],
+  ])('%s reaches the child when the spawner is SIGKILLed (%j)', async (sig, extra) => {
+    const { spawner, pid } = await startSpawner({ parentDeathSignal: sig, ...extra });
+    orphans.push(pid);
+    expect(state(pid)).toMatch(/[SR]/);
+    spawner.kill('SIGKILL');
+    // Killed and (by whoever adopts it) reaped, or a zombie waiting for that.
+    await waitFor(() => state(pid) === 'gone' || state(pid) === 'Z', 10_000, `child ${pid} to die`);
+  });
+
+  it('control: without parentDeathSignal the child outlives the spawner', async () => {
+    const { spawner, pid } = await startSpawner({});
+    orphans.push(pid);
+    spawner.kill('SIGKILL');
+    await new Promise((r) => spawner.once('exit', r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(state(pid)).toMatch(/[SR]/);
+  });
+});
+
+describe('spawn: fds in a fresh process', () => {
+  it('swap: parent fd 3 -> child 4 and parent 4 -> child 3, nothing else open', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procctl-swap-'));
+    const a = path.join(dir, 'a');
+    const b = path.join(dir, 'b');
+    fs.writeFileSync(a, 'a');
+    fs.writeFileSync(b, 'b');
+    const fa = fs.openSync(a, 'r');
+    const fb = fs.openSync(b, 'r');
+    try {
+      // The fixture gets a as its fd 3 and b as its fd 4.
+      const r = await runFixture('spawn.cjs', ['swap'], { stdio: ['ignore', 'pipe', 'pipe', fa, fb] });
+      expect(r.stderr).toBe('');
+      const rep = JSON.parse(r.stdout);
+      expect(rep.mine).toEqual({ 3: a, 4: b });
+      expect(rep.childFds).toEqual({ 0: '/dev/null', 1: '/dev/null', 2: '/dev/null', 3: b, 4: a });
+    } finally {
+      fs.closeSync(fa);
+      fs.closeSync(fb);
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('spawn at volume', () => {
+  it('2,000 spawns: no fd, memory or zombie growth', async () => {
+    const r = await scenario(['leak', '2000'], {}, 120_000);
+    expect(r.fds1).toBeLessThanOrEqual(r.fds0);
+    expect(r.zombies).toEqual([]);
+    expect(r.owned).toBe(0);
+    // 2,000 spawns leaking even 2 KB each would show as 4 MB.
+    expect(r.rss1 - r.rss0).toBeLessThan(4096);
+  });
+
+  it('1,000 concurrent children, all reaped', async () => {
+    const r = await scenario(['concurrent', '1000'], {}, 120_000);
+    expect(r).toMatchObject({ n: 1000, peak: 1000, ok: 1000, zombies: [], children: 0, owned: 0 });
+    expect(r.fds1).toBe(r.fds0);
+  });
+
+  it('1,000 concurrent children with the fork engine (SIGCHLD path), all reaped', async () => {
+    const r = await scenario(['concurrent', '1000'], { PROCCTL_SPAWN_ENGINE: 'fork' }, 120_000);
+    expect(r).toMatchObject({ n: 1000, ok: 1000, zombies: [], children: 0, owned: 0 });
+    expect(r.fds1).toBe(r.fds0);
+  });
+});
+
+describe('spawn: process state', () => {
+  it('the child starts with an empty mask and default dispositions', async () => {
+    const r = await scenario(['signals']);
+    // Control: this spawner ignores SIGPIPE/SIGXFSZ (Node) and catches SIGINT/SIGUSR2.
+    expect(r.parent.SigIgn).not.toBe('0000000000000000');
+    expect(r.parent.SigCgt).not.toBe('0000000000000000');
+    expect(r.child).toEqual({ SigBlk: '0000000000000000', SigIgn: '0000000000000000', SigCgt: '0000000000000000' });
+  });
+
+  it('refuses to spawn from a worker thread', async () => {
+    const r = await scenario(['worker']);
+    expect(r).toMatchObject({ name: 'TypeError', code: 'ERR_WORKER_UNSUPPORTED_OPERATION', children: [] });
+    expect(r.message).toMatch(/main thread/);
+  });
+
+  it('keeps the dumpable flag across a credential-dropping child', async () => {
+    const r = await scenario(['dumpable']);
+    expect(r).toEqual({ before: 1, after: 1, engine: 'clone3' });
+  });
+});
