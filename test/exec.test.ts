@@ -1,7 +1,7 @@
 // execve / execvp / reexec: every scenario runs in a child fixture
 // (test/fixtures/exec-*.cjs) and is asserted from outside: the new program's
 // output, /proc/<pid>, exit status.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -11,6 +11,17 @@ import { FIXTURES, ROOT, alive, openFds, procStatus, run, runFixture, waitFor, z
 const live: ChildProcess[] = [];
 afterEach(() => {
   for (const c of live.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+// The suite itself leaks neither fds nor zombies.
+let fdsAtStart = 0;
+beforeAll(() => {
+  fdsAtStart = openFds('self').size;
+});
+afterAll(async () => {
+  for (const c of live.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await waitFor(() => openFds('self').size <= fdsAtStart, 5000, `fds back to ${fdsAtStart}`);
+  await waitFor(() => zombieChildren(process.pid).length === 0, 5000, 'no zombies');
 });
 
 const FIXTURE = 'exec-run.cjs';
@@ -299,7 +310,8 @@ describe('reexec', () => {
     expect(gen2.pid).toBe(gen1.pid);
     expect(gen2.port).toBe(gen1.port);
     expect(gen2.inherited).toHaveLength(1);
-    expect(await during).toBe(`gen2 ${gen1.pid}\n`);
+    // Served, not dropped: by gen1 if it accepted before handling SIGHUP, else by gen2 from the backlog.
+    expect(await during).toMatch(new RegExp(`^gen[12] ${gen1.pid}\n$`));
     expect(await tcpRead(gen1.port)).toBe(`gen2 ${gen1.pid}\n`);
     // The inherited fd is the listening socket itself.
     expect(openFds(gen1.pid).get(gen2.inherited[0])).toMatch(/^socket:/);
