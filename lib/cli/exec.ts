@@ -13,7 +13,7 @@
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import * as execModule from '../exec';
+import { execvp, type ExecOptions } from '../exec';
 import { lookupUser, parseUserSpec, resolveGroup } from '../users';
 import { parseArgs, UsageError, type OptionSpec } from './args';
 import { complain, errorText, execFailureStatus, parseIntArg, parseSignalArg } from './common';
@@ -135,8 +135,6 @@ export function setuidProblem(files: string[]): string | null {
   return null;
 }
 
-type ExecvpFn = (file: string, args: string[], options: Record<string, unknown>) => never;
-
 /** Resolves and execs; returns an exit status only when something failed. */
 export function runExec(cfg: ExecConfig): number {
   const problem = setuidProblem([process.execPath, process.argv[1] ?? '', path.join(__dirname, '..', 'cli.js')].filter(Boolean));
@@ -151,12 +149,7 @@ export function runExec(cfg: ExecConfig): number {
     complain('exec', `invalid user spec '${cfg.spec}': ${(err as Error).message}`);
     return 1;
   }
-  const execvp = (execModule as unknown as { execvp?: ExecvpFn }).execvp;
-  if (typeof execvp !== 'function') {
-    complain('exec', 'execvp is not available in this build of procctl');
-    return 1;
-  }
-  const options: Record<string, unknown> = {
+  const options: ExecOptions = {
     user: creds.uid,
     group: creds.gid,
     groups: creds.groups,

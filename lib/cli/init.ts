@@ -6,16 +6,15 @@
  * --single-child), reaps every orphan that lands on it, and exits with the
  * child's status (128+n for a death by signal n).
  */
-import * as childProcess from 'node:child_process';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
-import { forwardSignals, type ForwardTarget } from '../forward';
+import { forwardSignals } from '../forward';
 import { nativeBinding } from '../platform';
 import { isChildSubreaper, setChildSubreaper, setParentDeathSignal } from '../prctl';
 import { getpgid, getsid } from '../process';
 import { startReaper } from '../reaper';
 import { signalName } from '../signals';
-import * as spawnModule from '../spawn';
+import { spawn, type ExitStatus, type SpawnOptions, type Subprocess } from '../spawn';
 import { parseArgs, UsageError, type OptionSpec } from './args';
 import { complain, errorText, execFailureStatus, parseIntArg, parseSignalArg } from './common';
 
@@ -57,17 +56,6 @@ interface TtyNative {
   ttyGetForeground(fd: number): number;
   ttyGetSession(fd: number): number;
 }
-
-/** The shape of procctl's spawn() that init uses (issue 4's Subprocess). */
-interface ExitLike {
-  exitCode: number | null;
-  signalNumber: number | null;
-}
-interface SubprocessLike extends ForwardTarget {
-  readonly pid: number;
-  readonly exited: Promise<ExitLike>;
-}
-type SpawnFn = (file: string, args: string[], options: Record<string, unknown>) => SubprocessLike;
 
 export interface InitConfig {
   singleChild: boolean;
@@ -123,35 +111,18 @@ type Mode = 'session' | 'group' | 'same';
 
 interface Launched {
   pid: number;
-  target: ForwardTarget;
-  exited: Promise<ExitLike>;
-  /** The child really runs in the mode asked for. */
+  target: Subprocess;
+  exited: Promise<ExitStatus>;
   mode: Mode;
 }
 
-/** Starts the child with procctl's spawn (issue 4), or child_process where spawn is missing. */
-async function launch(cfg: InitConfig, mode: Mode): Promise<Launched> {
-  const spawn = (spawnModule as unknown as { spawn?: SpawnFn }).spawn;
-  if (typeof spawn === 'function') {
-    const opts: Record<string, unknown> = { stdio: ['inherit', 'inherit', 'inherit'] };
-    if (mode === 'session') opts.setsid = true;
-    if (mode === 'group') opts.processGroup = 0;
-    const sub = spawn(cfg.command, cfg.args, opts);
-    return { pid: sub.pid, target: sub, exited: sub.exited, mode };
-  }
-  // Fallback: child_process can make a new session (detached) but not a new group.
-  const realMode: Mode = mode === 'same' ? 'same' : 'session';
-  const child = childProcess.spawn(cfg.command, cfg.args, { stdio: 'inherit', detached: realMode === 'session' });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  const exited = new Promise<ExitLike>((resolve) => {
-    child.once('exit', (code, sig) => {
-      resolve({ exitCode: code, signalNumber: sig ? constants.signals[sig] : null });
-    });
-  });
-  return { pid: child.pid!, target: child, exited, mode: realMode };
+/** Starts the child with procctl's spawn: stdio inherited, session/group as asked. */
+function launch(cfg: InitConfig, mode: Mode): Launched {
+  const opts: SpawnOptions = { stdio: ['inherit', 'inherit', 'inherit'] };
+  if (mode === 'session') opts.setsid = true;
+  if (mode === 'group') opts.processGroup = 0;
+  const sub = spawn(cfg.command, cfg.args, opts);
+  return { pid: sub.pid, target: sub, exited: sub.exited, mode };
 }
 
 /** Runs init; resolves to the exit status. */
@@ -176,7 +147,7 @@ export async function runInit(cfg: InitConfig): Promise<number> {
 
   let child: Launched;
   try {
-    child = await launch(cfg, wanted);
+    child = launch(cfg, wanted);
   } catch (err) {
     reaper.stop();
     complain('init', `cannot run '${cfg.command}': ${errorText(err)}`);
