@@ -116,7 +116,8 @@ interface RawExit {
 interface SpawnRequest {
   paths: string[];
   argv: string[];
-  envp: string[];
+  /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
+  envp: string[] | null;
   cwd: string | null;
   fds: number[];
   uid: number | null;
@@ -240,13 +241,17 @@ function fdOfStream(entry: StreamWithFd, name: string): number {
   return fd;
 }
 
-function searchPath(file: string, envp: string[]): string[] {
+function searchPath(file: string, envp: string[] | null): string[] {
   if (file.includes('/')) return [file];
-  let pathVar = '/usr/local/bin:/usr/bin:/bin';
-  for (const kv of envp) {
-    if (kv.startsWith('PATH=')) {
-      pathVar = kv.slice(5);
-      break;
+  let pathVar: string | undefined = '/usr/local/bin:/usr/bin:/bin';
+  if (envp === null) {
+    pathVar = process.env.PATH ?? pathVar;
+  } else {
+    for (const kv of envp) {
+      if (kv.startsWith('PATH=')) {
+        pathVar = kv.slice(5);
+        break;
+      }
     }
   }
   return pathVar.split(':').map((dir) => (dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`));
@@ -272,7 +277,9 @@ function toRlimit(value: unknown, name: string): [number, number] {
 
 function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: SpawnNative): Prepared {
   const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
-  const envp = opts.env === undefined ? normalizeEnv(process.env) : normalizeEnv(opts.env);
+  // process.env itself (the default, or passed as is) is the real environ: let the
+  // addon copy it rather than walking the process.env proxy (~30 us per spawn).
+  const envp = opts.env === undefined || opts.env === process.env ? null : normalizeEnv(opts.env);
   const cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
 
   // Credentials are resolved here, before any fork: an unknown name throws now.

@@ -13,6 +13,8 @@
 #include <sys/prctl.h>
 #endif
 
+extern "C" char** environ;
+
 namespace procctl {
 
 void InitSpawnWatch(Napi::Env env, Napi::Object exports);
@@ -85,7 +87,14 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // Everything the child reads is built here, before the clone (checklist 1).
   std::vector<std::string> paths = StringArrayProp(env, o, "paths");
   std::vector<std::string> argv = StringArrayProp(env, o, "argv");
-  std::vector<std::string> envp = StringArrayProp(env, o, "envp");
+  // envp null: the parent's current environment (process.env writes go to
+  // environ on the main thread, where we are), copied here before the clone.
+  std::vector<std::string> envp;
+  if (o.Get("envp").IsNull()) {
+    for (char** e = environ; e != nullptr && *e != nullptr; e++) envp.emplace_back(*e);
+  } else {
+    envp = StringArrayProp(env, o, "envp");
+  }
   std::vector<const char*> cpaths;
   for (auto& p : paths) cpaths.push_back(p.c_str());
   std::vector<char*> cargv = CArray(argv);
