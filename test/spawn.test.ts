@@ -294,6 +294,35 @@ describe('spawn: Subprocess', () => {
     expect(alive(c.pid)).toBe(false);
   });
 
+  it('the default env is the live process.env (set and deleted keys)', async () => {
+    process.env.PROCCTL_SPAWN_T1 = 'one';
+    process.env.PROCCTL_SPAWN_T2 = 'two';
+    delete process.env.PROCCTL_SPAWN_T2;
+    try {
+      const r = await p.run('sh', ['-c', 'echo "$PROCCTL_SPAWN_T1/${PROCCTL_SPAWN_T2-unset}"']);
+      expect(r.stdout).toBe('one/unset\n');
+      const r2 = await p.run('sh', ['-c', 'echo "$PROCCTL_SPAWN_T1"'], { env: process.env });
+      expect(r2.stdout).toBe('one\n');
+      const r3 = await p.run('sh', ['-c', 'echo "${PROCCTL_SPAWN_T1-unset}"'], { env: ['PATH=/usr/bin:/bin'] });
+      expect(r3.stdout).toBe('unset\n');
+    } finally {
+      delete process.env.PROCCTL_SPAWN_T1;
+    }
+  });
+
+  it('unref() lets the spawner exit while the child runs', async () => {
+    const t0 = Date.now();
+    const r = await p.run(process.execPath, ['-e', `
+      const p = require(${JSON.stringify(path.resolve(__dirname, '../dist/index.js'))});
+      const c = p.spawn('sleep', ['30'], { stdio: 'ignore' }).unref();
+      console.log(c.pid);`]);
+    const pid = Number(r.stdout);
+    expect(r.status.exitCode).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(alive(pid)).toBe(true);  // orphaned, still sleeping
+    process.kill(pid, 'SIGKILL');
+  });
+
   it('PATH search: the first candidate that exists runs', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procctl-'));
     fs.writeFileSync(path.join(dir, 'hello-procctl'), '#!/bin/sh\necho found\n', { mode: 0o755 });
