@@ -145,28 +145,7 @@ export async function runInit(cfg: InitConfig): Promise<number> {
   // terminal from inside the child itself.
   const wanted: Mode = cfg.singleChild ? 'same' : hasTty ? 'group' : 'session';
 
-  let child: Launched;
-  try {
-    child = launch(cfg, wanted);
-  } catch (err) {
-    reaper.stop();
-    complain('init', `cannot run '${cfg.command}': ${errorText(err)}`);
-    return execFailureStatus(err);
-  }
-  log(`started ${cfg.command} as pid ${child.pid} (${child.mode === 'same' ? 'same session' : child.mode === 'group' ? 'new process group' : 'new session'})`);
-
-  const ourGroup = getpgid(0);
-  let gaveTty = false;
-  if (child.mode === 'group' && hasTty && tty) {
-    try {
-      tty.ttySetForeground(0, child.pid);
-      gaveTty = true;
-    } catch (err) {
-      log(`could not hand the terminal over: ${errorText(err)}`);
-    }
-  }
-
-  const toGroup = child.mode !== 'same';
+  const toGroup = wanted !== 'same';
   const rewrite: Record<number, number> = {};
   if (toGroup) {
     // dumb-init's job control: the group stops with SIGSTOP (a TSTP it could ignore
@@ -174,7 +153,24 @@ export async function runInit(cfg: InitConfig): Promise<number> {
     for (const s of ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const) rewrite[requireSignal(s)] = requireSignal('SIGSTOP');
   }
   for (const [from, to] of cfg.rewrite) rewrite[from] = to;
-  const forwarder = forwardSignals(child.target, {
+
+  // Forwarding starts before the child does: a signal that arrives while the child
+  // is being started is queued and delivered right after, never lost and never
+  // left to its default action on init.
+  let child: Launched | null = null;
+  const queued: number[] = [];
+  const relay = {
+    pid: process.pid, // unused: kill/killGroup below are always called instead
+    kill(sig?: NodeJS.Signals | number) {
+      if (child) child.target.kill(sig);
+      else queued.push(Number(sig));
+    },
+    killGroup(sig?: NodeJS.Signals | number) {
+      if (child) child.target.killGroup(sig);
+      else queued.push(Number(sig));
+    },
+  };
+  const forwarder = forwardSignals(relay, {
     toGroup,
     rewrite,
     stopOnExit: false,
@@ -186,14 +182,40 @@ export async function runInit(cfg: InitConfig): Promise<number> {
     },
   });
 
-  const status = await child.exited;
+  try {
+    child = launch(cfg, wanted);
+  } catch (err) {
+    forwarder.stop();
+    reaper.stop();
+    complain('init', `cannot run '${cfg.command}': ${errorText(err)}`);
+    return execFailureStatus(err);
+  }
+  const started = child;
+  log(`started ${cfg.command} as pid ${started.pid} (${started.mode === 'same' ? 'same session' : started.mode === 'group' ? 'new process group' : 'new session'})`);
+
+  const ourGroup = getpgid(0);
+  let gaveTty = false;
+  if (started.mode === 'group' && hasTty && tty) {
+    try {
+      tty.ttySetForeground(0, started.pid);
+      gaveTty = true;
+    } catch (err) {
+      log(`could not hand the terminal over: ${errorText(err)}`);
+    }
+  }
+  for (const sig of queued.splice(0)) {
+    if (toGroup) started.target.killGroup(sig);
+    else started.target.kill(sig);
+  }
+
+  const status = await started.exited;
   forwarder.stop();
   let code = status.exitCode !== null ? status.exitCode : 128 + (status.signalNumber ?? 0);
-  log(`child ${child.pid} ended with status ${code}`);
+  log(`child ${started.pid} ended with status ${code}`);
   if (toGroup) {
     try {
-      process.kill(-child.pid, 'SIGTERM');
-      log(`sent SIGTERM to process group ${child.pid}`);
+      process.kill(-started.pid, 'SIGTERM');
+      log(`sent SIGTERM to process group ${started.pid}`);
     } catch {
       // group already empty
     }
