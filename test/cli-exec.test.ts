@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ROOT, run } from './helpers';
+
+const BIN = path.join(ROOT, 'bin', 'procctl.js');
+// Prints what a user would check after a privilege drop.
+const REPORT = [
+  'echo "id=$(id -u):$(id -g):$(id -un 2>/dev/null || echo -):$(id -gn 2>/dev/null || echo -)"',
+  'echo "uid=$(grep ^Uid: /proc/self/status | cut -f2-)"',
+  'echo "gid=$(grep ^Gid: /proc/self/status | cut -f2-)"',
+  'echo "groups=$(grep ^Groups: /proc/self/status | cut -f2- | xargs)"',
+  'echo "home=$HOME"',
+  'echo "pid=$$"',
+].join('; ');
+
+async function execAs(spec: string, extra: string[] = []) {
+  const r = await run(process.execPath, [BIN, 'exec', ...extra, spec, 'sh', '-c', REPORT]);
+  const get = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout)?.[1]?.replace(/\s+/g, ' ').trim();
+  return { ...r, id: get('id'), uid: get('uid'), gid: get('gid'), groups: get('groups'), home: get('home'), shellPid: Number(get('pid')) };
+}
+
+describe('procctl exec', () => {
+  it('named user: uid, gid, the user\'s groups and HOME; same PID (exec in place)', async () => {
+    const r = await execAs('nobody');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.id).toBe('65534:65534:nobody:nogroup');
+    expect(r.uid).toBe('65534 65534 65534 65534');
+    expect(r.gid).toBe('65534 65534 65534 65534');
+    expect(r.groups).toBe('65534');
+    expect(r.home).toBe('/nonexistent');
+    expect(r.shellPid).toBe(r.pid);
+  });
+
+  it('USER:GROUP brings exactly GROUP; names and ids mix', async () => {
+    const named = await execAs('nobody:users');
+    expect(named.id).toBe('65534:100:nobody:users');
+    expect(named.gid).toBe('100 100 100 100');
+    expect(named.groups).toBe('100');
+    const mixed = await execAs('nobody:60');
+    expect(mixed.id).toBe('65534:60:nobody:games');
+    expect(mixed.groups).toBe('60');
+    const mixed2 = await execAs('65534:games');
+    expect(mixed2.id).toBe('65534:60:nobody:games');
+    expect(mixed2.home).toBe('/nonexistent');
+  });
+
+  it('numeric ids with no passwd entry: gid = uid unless given, no groups, HOME=/', async () => {
+    const bare = await execAs('4321');
+    expect(bare.code).toBe(0);
+    expect(bare.uid).toBe('4321 4321 4321 4321');
+    expect(bare.gid).toBe('4321 4321 4321 4321');
+    expect(bare.groups).toBe('');
+    expect(bare.home).toBe('/');
+    const both = await execAs('4321:4322');
+    expect(both.uid).toBe('4321 4321 4321 4321');
+    expect(both.gid).toBe('4322 4322 4322 4322');
+    expect(both.groups).toBe('4322');
+  });
+
+  it('an empty USER keeps the current user; --groups and --clear-groups', async () => {
+    const keep = await execAs(':games');
+    expect(keep.uid).toBe('0 0 0 0');
+    expect(keep.gid).toBe('60 60 60 60');
+    expect(keep.groups).toBe('60');
+    expect(keep.home).toBe('/root');
+    const groups = await execAs('nobody', ['--groups', 'users,games,4000']);
+    expect(groups.groups).toBe('60 100 4000');
+    const cleared = await execAs('root', ['--clear-groups']);
+    expect(cleared.uid).toBe('0 0 0 0');
+    expect(cleared.groups).toBe('');
+  });
+
+  it('bad specs fail with status 1 and a message, running nothing', async () => {
+    for (const spec of ['no-such-user', 'nobody:no-such-group', 'no-such-user:users', '99999999999']) {
+      const r = await run(process.execPath, [BIN, 'exec', spec, 'sh', '-c', 'echo RAN']);
+      expect(r.code, spec).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^procctl exec: invalid user spec/);
+    }
+    const badGroup = await run(process.execPath, [BIN, 'exec', '--groups', 'users,nope', 'nobody', 'true']);
+    expect(badGroup.code).toBe(1);
+  });
+
+  it('--setsid, --no-new-privs, --umask, --pdeathsig, --keep-fd', async () => {
+    const script = 'echo "sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$ nnp=$(grep ^NoNewPrivs: /proc/self/status | cut -f2) umask=$(umask) fd5=$(cat <&5)"';
+    const dir = mkdtempSync(path.join(tmpdir(), 'procctl-exec-'));
+    try {
+      writeFileSync(path.join(dir, 'f'), 'kept');
+      const r = await run('sh', ['-c', `exec 5<${dir}/f; exec ${process.execPath} ${BIN} exec --setsid --no-new-privs --umask 027 --pdeathsig TERM --keep-fd 5 nobody sh -c '${script.replace(/'/g, "'\\''")}'`]);
+      expect(r.stderr).toBe('');
+      const m = /sid=(\d+) pid=(\d+) nnp=(\d) umask=(\d+) fd5=(.*)/.exec(r.stdout)!;
+      expect(m[1]).toBe(m[2]);
+      expect(m[3]).toBe('1');
+      expect(m[4]).toBe('0027');
+      expect(m[5]).toBe('kept');
+      // Without --keep-fd the fd is closed in the new program.
+      const closed = await run('sh', ['-c', `exec 5<${dir}/f; exec ${process.execPath} ${BIN} exec nobody sh -c 'cat <&5 && echo open || echo closed'`]);
+      expect(closed.stdout.trim()).toBe('closed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('127 for a missing command, 126 for a non-executable one', async () => {
+    // (a PATH entry nobody cannot search, like /root/..., would make it EACCES -> 126, as execvp(3))
+    const missing = await run(process.execPath, [BIN, 'exec', 'nobody', 'no-such-command-anywhere'], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
+    expect(missing.code).toBe(127);
+    expect(missing.stderr.trim()).toBe("procctl exec: cannot run 'no-such-command-anywhere': no such file or directory");
+    const dir = mkdtempSync(path.join(tmpdir(), 'procctl-exec-'));
+    try {
+      writeFileSync(path.join(dir, 's'), '#!/bin/sh\n', { mode: 0o644 });
+      const notExec = await run(process.execPath, [BIN, 'exec', 'nobody', path.join(dir, 's')]);
+      expect(notExec.code).toBe(126);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to run when its own script is setuid or setgid', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'procctl-suid-'));
+    try {
+      const shim = path.join(dir, 'procctl-suid.js');
+      writeFileSync(shim, `require(${JSON.stringify(path.join(ROOT, 'dist', 'cli.js'))}).main(process.argv.slice(2));\n`);
+      for (const mode of [0o4755, 0o2755]) {
+        chmodSync(shim, mode);
+        const r = await run(process.execPath, [shim, 'exec', 'nobody', 'sh', '-c', 'echo RAN']);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toContain('is setuid/setgid; refusing to run');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('help, version and usage errors', async () => {
+    const help = await run(process.execPath, [BIN, 'exec', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: procctl exec');
+    const short = await run(process.execPath, [BIN, 'exec', 'nobody']);
+    expect(short.code).toBe(2);
+    const both = await run(process.execPath, [BIN, 'exec', '--groups', 'users', '--clear-groups', 'nobody', 'true']);
+    expect(both.code).toBe(2);
+    const umask = await run(process.execPath, [BIN, 'exec', '--umask', '999', 'nobody', 'true']);
+    expect(umask.code).toBe(2);
+    expect(umask.stderr).toContain('--umask');
+  });
+});
