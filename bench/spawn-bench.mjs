@@ -99,17 +99,31 @@ async function inner(targetMb, nProcctl, nCp, concurrent, leakN, rounds, cExe, n
   }
 
   if (leakN > 0) {
+    // Phase 1: leakN spawns with inherited stdio: fds, RSS, zombies.
+    // Phase 2: leakN spawns with a stdout pipe (a net.Socket each): fds, zombies,
+    // and RSS at checkpoints. Node's pipe sockets alone step RSS up to a plateau
+    // over the first ~15k (a loop of plain net.Socket pipes does the same), so
+    // the checkpoints show whether growth levels off.
     for (let i = 0; i < 500; i++) await procctlOnce();
+    const snap = () => ({ fds: fdCount(), rssKb: rssKb(), zombies: zombies() });
+    const plainBefore = snap();
+    for (let i = 0; i < leakN; i++) await procctlOnce();
+    await new Promise((r) => setImmediate(r));
+    const plainAfter = snap();
     const piped = async () => {
       const c = p.spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'ignore'] });
       c.stdout.resume();
       await Promise.all([c.exited, new Promise((r) => c.stdout.on('close', r))]);
     };
     for (let i = 0; i < 200; i++) await piped();
-    const before = { fds: fdCount(), rssKb: rssKb(), zombies: zombies() };
-    for (let i = 0; i < leakN; i++) await (i % 2 ? piped() : procctlOnce());
+    const pipedBefore = snap();
+    const checkpoints = [];
+    for (let i = 1; i <= leakN; i++) {
+      await piped();
+      if (i % Math.max(1, Math.floor(leakN / 4)) === 0) checkpoints.push(rssKb());
+    }
     await new Promise((r) => setImmediate(r));
-    out.leak = { n: leakN, before, after: { fds: fdCount(), rssKb: rssKb(), zombies: zombies() } };
+    out.leak = { n: leakN, plain: { before: plainBefore, after: plainAfter }, piped: { before: pipedBefore, after: snap(), rssCheckpointsKb: checkpoints } };
   }
   held.length = 0;
   process.stdout.write(JSON.stringify(out) + '\n');
@@ -166,15 +180,21 @@ async function outer() {
   report.concurrent1000 = { procctlMs: conc.concurrentProcctlMs, childProcessMs: conc.concurrentCpMs, zombiesAfter: conc.zombiesAfterConcurrent };
   report.leak = conc.leak;
   console.error(`1000 concurrent: procctl ${conc.concurrentProcctlMs.toFixed(0)} ms, child_process ${conc.concurrentCpMs.toFixed(0)} ms`);
-  console.error(`leak check (${conc.leak.n} spawns): fds ${conc.leak.before.fds} -> ${conc.leak.after.fds}, ` +
-    `RSS ${conc.leak.before.rssKb} -> ${conc.leak.after.rssKb} kB, zombies ${conc.leak.before.zombies} -> ${conc.leak.after.zombies}`);
+  const L = conc.leak;
+  console.error(`leak check, ${L.n} spawns inherited stdio: fds ${L.plain.before.fds} -> ${L.plain.after.fds}, ` +
+    `RSS ${L.plain.before.rssKb} -> ${L.plain.after.rssKb} kB, zombies ${L.plain.before.zombies} -> ${L.plain.after.zombies}`);
+  console.error(`leak check, ${L.n} spawns with a stdout pipe: fds ${L.piped.before.fds} -> ${L.piped.after.fds}, ` +
+    `RSS ${L.piped.before.rssKb} -> ${L.piped.rssCheckpointsKb.join(' -> ')} kB, zombies ${L.piped.before.zombies} -> ${L.piped.after.zombies}`);
 
   const targets = {
     within1_3xOfC_50MB: report.sizes[0].procctlVsC <= 1.3,
     within1_3xOfC_2GB: report.sizes[1].procctlVsC <= 1.3,
     fasterThanChildProcess_50MB: report.sizes[0].childProcessVsProcctl > 1,
     atLeast50xFasterThanChildProcess_2GB: report.sizes[1].childProcessVsProcctl >= 50,
-    noLeak: conc.leak.after.fds <= conc.leak.before.fds && conc.leak.after.zombies === 0,
+    noFdOrZombieGrowth: L.plain.after.fds <= L.plain.before.fds && L.piped.after.fds <= L.piped.before.fds &&
+      L.plain.after.zombies === 0 && L.piped.after.zombies === 0,
+    // A leak of 1 KB per spawn would be 10 MB over 10,000.
+    noMemoryGrowthPlain: L.plain.after.rssKb - L.plain.before.rssKb < (L.n / 1000) * 512,
   };
   report.targets = targets;
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');

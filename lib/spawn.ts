@@ -14,7 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable, Stream, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { registerOwnedChild, releaseOwnedChild } from './children';
 import { SystemError, invalidArgType, invalidArgValue, outOfRange, unsupportedError } from './errors';
@@ -53,7 +53,7 @@ export interface StreamWithFd {
  * parent's fd of the same number), `'ignore'` (/dev/null), an fd number, or a
  * stream/server with an fd. `null`/`undefined`: `'pipe'` for 0..2, closed above.
  */
-export type StdioEntry = 'pipe' | 'inherit' | 'ignore' | number | StreamWithFd | null | undefined;
+export type StdioEntry = 'pipe' | 'inherit' | 'ignore' | number | net.Socket | net.Server | Stream | StreamWithFd | null | undefined;
 
 /** A resource limit: one number (soft = hard), or [soft, hard]; Infinity = unlimited. */
 export type RlimitValue = number | readonly [number, number];
@@ -338,7 +338,7 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
     if (e === null || e === undefined) entries.push(i <= 2 ? 'pipe' : null);
     else if (e === 'pipe' || e === 'inherit' || e === 'ignore') entries.push(e);
     else if (typeof e === 'number') entries.push(validateInteger(e, `options.stdio[${i}]`, 0, INT32_MAX));
-    else if (typeof e === 'object') entries.push(fdOfStream(e, `options.stdio[${i}]`));
+    else if (typeof e === 'object') entries.push(fdOfStream(e as StreamWithFd, `options.stdio[${i}]`));
     else throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
   }
 

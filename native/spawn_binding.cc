@@ -13,7 +13,12 @@
 #include <sys/prctl.h>
 #endif
 
+#ifdef __APPLE__
+#include <crt_externs.h>  // a bundle cannot link `environ` directly
+#define environ (*_NSGetEnviron())
+#else
 extern "C" char** environ;
+#endif
 
 namespace procctl {
 

@@ -32,7 +32,7 @@ async function fdsAfterExec(pid: number, want: number[]): Promise<number[]> {
   return list();
 }
 
-const live: Array<{ kill(sig?: string): boolean; exited: Promise<unknown> }> = [];
+const live: Array<InstanceType<Procctl['Subprocess']>> = [];
 afterEach(async () => {
   for (const c of live.splice(0)) {
     c.kill('SIGKILL');
