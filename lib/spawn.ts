@@ -573,7 +573,7 @@ export class Subprocess extends EventEmitter {
     const t = setTimeout(() => {
       this.#timers.delete(t);
       if (this.#status !== null) return;
-      if (this.pgid !== null && (this.pgid === -1 || this.pgid === 0)) this.killGroup('SIGKILL');
+      if (this.pgid === this.pid) this.killGroup('SIGKILL');  // it leads its own group
       this.kill('SIGKILL');
     }, ms);
     this.#timers.add(t);
@@ -644,7 +644,8 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
     const end = prep.parentEnds.get(i);
     streams.push(end ? new net.Socket({ fd: end.fd, readable: end.readable, writable: end.writable }) : null);
   }
-  const pgid = prep.pgid === -1 ? res.pid : prep.pgid === 0 ? res.pid : prep.pgid;
+  // -1 (setsid) and 0 (new group): the child leads a group whose id is its pid.
+  const pgid = prep.pgid === -1 || prep.pgid === 0 ? res.pid : prep.pgid;
   const child = new Subprocess(n, res.pid, res.pidfd, res.engine, pgid, streams, killSignal, killTimeout);
   if (abortSignal) child._watchAbort(abortSignal);
   return child;

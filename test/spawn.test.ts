@@ -287,6 +287,17 @@ describe('spawn: Subprocess', () => {
     expect(() => p.spawn('/bin/true', [], { signal: ac3.signal })).toThrow(expect.objectContaining({ name: 'AbortError', code: 'ABORT_ERR' }));
   });
 
+  it('killTimeout SIGKILLs the whole group when the child leads one', async () => {
+    const ac = new AbortController();
+    const c = p.spawn('sh', ['-c', "trap '' TERM; sleep 100 & wait"], { stdio: 'ignore', setsid: true, signal: ac.signal, killTimeout: 200 });
+    const kidsOf = () => fs.readFileSync(`/proc/${c.pid}/task/${c.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    await waitFor(() => kidsOf().length === 1);
+    const [grandchild] = kidsOf();
+    ac.abort();
+    expect((await c.exited).signal).toBe('SIGKILL');
+    await waitFor(() => !alive(grandchild) || procStat(grandchild)[3] === 'Z', 5000, 'grandchild killed with the group');
+  });
+
   it('asyncDispose kills and reaps', async () => {
     const c = p.spawn('sleep', ['100'], { stdio: 'ignore' });
     await c[Symbol.asyncDispose]();
