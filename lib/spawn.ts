@@ -483,7 +483,10 @@ export class Subprocess extends EventEmitter {
     if (this.#status !== null) return;
     if (res instanceof Error) {
       // waitid on our own pidfd failed (cannot happen unless someone reaped it):
-      // report it as an uncaught error rather than leaving `exited` pending forever.
+      // report it as an uncaught error rather than failing silently. The native
+      // side has closed the pidfd: forget its number, which may be reused.
+      this.#pidfd = -1;
+      this.#watch = null;
       process.nextTick(() => {
         throw res;
       });
