@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // A tour of procctl's direct calls, each printing what it did.
-// Run: npm run demo   (or: node examples/demo.mjs)
+// Run: npx procctl init -s -- node examples/demo.mjs   (or: node examples/demo.mjs)
 import { execFileSync } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import {
   supported, getsid, getpgid, setpgid, setProcessName, getProcessName,
   setChildSubreaper, isChildSubreaper, setParentDeathSignal, getParentDeathSignal,
   getNoNewPrivs, wait4, reapZombies, isInheritable, setInheritable, isBlocking,
-  SystemError, flushStdio, _exit,
+  SystemError, spawn, run, execvp,
 } from 'procctl';
 
 const say = (label, value) => console.log(`${label.padEnd(34)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
@@ -17,8 +18,18 @@ say('supported', Object.entries(supported).filter(([, v]) => v === true).map(([k
 say('pid / sid / pgid', `${process.pid} / ${getsid()} / ${getpgid()}`);
 
 if (supported.setpgid) {
-  setpgid(0, 0);
-  say('setpgid(0, 0) -> pgid', getpgid());
+  if (getsid() === process.pid) {
+    // Under `procctl init` the demo leads its own session: a session leader
+    // cannot change its process group, and the kernel says so.
+    try {
+      setpgid(0, 0);
+    } catch (err) {
+      say('setpgid(0, 0) as session leader', err.message);
+    }
+  } else {
+    setpgid(0, 0);
+    say('setpgid(0, 0) -> pgid', getpgid());
+  }
 }
 
 if (supported.processName) {
@@ -57,7 +68,26 @@ try {
   say('wait4() with no children', `${err instanceof SystemError ? 'SystemError' : 'Error'} ${err.message}`);
 }
 
-process.on('exit', () => console.log('(this exit handler never runs: _exit skips it)'));
-say('_exit(0)', 'flushing stdout, then exiting without exit handlers');
-await flushStdio();
-_exit(0);
+if (supported.spawn) {
+  // _exit skips exit handlers: shown in a child so the demo can go on.
+  const exitDemo = await run(process.execPath, ['-e',
+    "process.on('exit', () => console.log('handler ran')); require(process.argv[1])._exit(7)",
+    createRequire(import.meta.url).resolve('procctl')]);
+  say('child _exit(7): status / stdout', `${exitDemo.status.exitCode} / ${JSON.stringify(exitDemo.stdout)}`);
+
+  if (process.getuid?.() === 0) {
+    const id = await run('id', [], { user: 'nobody' });
+    say("run('id', { user: 'nobody' })", id.stdout.trim());
+  }
+  const child = spawn('sleep', ['30'], { setsid: true, parentDeathSignal: 'SIGKILL', stdio: ['ignore', 'ignore', 'ignore'] });
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const [, , , session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  say('spawn sleep { setsid } -> sid', `${session} (pid ${child.pid})`);
+  child.kill('SIGTERM');
+  const st = await child.exited;
+  say('kill(SIGTERM) -> exited', { signal: st.signal, shellCode: st.shellCode });
+}
+
+// The end: replace this Node process in place. Same pid; SIGPIPE no longer ignored.
+say('execvp(sh) from pid', process.pid);
+execvp('sh', ['-c', 'echo "sh now runs as pid $$; $(grep SigIgn /proc/self/status)"']);
