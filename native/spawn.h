@@ -107,6 +107,9 @@ struct ChildContext {
   int err_fd;  // fork engine: write end of the CLOEXEC error pipe; else -1
 };
 [[noreturn]] void SpawnChildMain(ChildContext* ctx);
+// clone()'s entry point for the child (int (*)(void*)); calls SpawnChildMain.
+// Lives in spawn_child.cc with the rest of the child-side code.
+int SpawnChildEntry(void* arg);
 
 // Linux pidfd helpers (-ENOSYS elsewhere).
 int PidfdSendSignal(int pidfd, int sig);

@@ -313,4 +313,6 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   Fail(ctx, kStageExec, first_err != 0 ? first_err : -ENOENT);
 }
 
+int SpawnChildEntry(void* arg) { SpawnChildMain(static_cast<ChildContext*>(arg)); }
+
 }  // namespace procctl

@@ -59,8 +59,6 @@ void* ChildStackTop() {
   return static_cast<char*>(g_stack) + kStackSize + kGuard;
 }
 
-int ChildEntry(void* arg) { SpawnChildMain(static_cast<ChildContext*>(arg)); }
-
 #if defined(__x86_64__)
 struct CloneArgs {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
@@ -71,7 +69,7 @@ struct CloneArgs {
 // (glibc does the same in its clone3.S). Returns the pid or -errno in the parent.
 long Clone3(CloneArgs* args, ChildContext* ctx) {
   long ret;
-  register long fn __asm__("r12") = reinterpret_cast<long>(&ChildEntry);
+  register long fn __asm__("r12") = reinterpret_cast<long>(&SpawnChildEntry);
   register long arg __asm__("r13") = reinterpret_cast<long>(ctx);
   __asm__ volatile(
       "syscall\n\t"
@@ -80,7 +78,7 @@ long Clone3(CloneArgs* args, ChildContext* ctx) {
       "xor %%ebp, %%ebp\n\t"
       "mov %%r13, %%rdi\n\t"
       "call *%%r12\n\t"
-      "mov $231, %%eax\n\t"  // exit_group(127): ChildEntry never returns
+      "mov $231, %%eax\n\t"  // exit_group(127): SpawnChildEntry never returns
       "mov $127, %%edi\n\t"
       "syscall\n\t"
       "hlt\n\t"
@@ -176,10 +174,10 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   }
   // No clone3 (kernel < 5.3, or a seccomp profile that refuses it): glibc's clone.
   if (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) {
-    pid = clone(ChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &ctx, &pidfd);
+    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &ctx, &pidfd);
     if (pid < 0 && errno == EINVAL) {  // kernel < 5.2: no CLONE_PIDFD
       pidfd = -1;
-      pid = clone(ChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+      pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
     }
     if (pid < 0) pid = -errno;
     if (pid > 0) result->engine = kEngineClone;
