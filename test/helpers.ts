@@ -2,7 +2,7 @@
  * Test helpers: run a fixture script in a child process and observe it from
  * outside (exit code, signal, output, /proc).
  */
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -129,4 +129,33 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Fixtures started with {@link startFixture} that a test's afterEach should kill. */
+export const liveFixtures: ChildProcess[] = [];
+
+/** SIGKILLs every fixture started with {@link startFixture} that is still running. */
+export function killLiveFixtures(): void {
+  for (const c of liveFixtures.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+/**
+ * Starts a long-running fixture (`node test/fixtures/<name>`) and resolves with
+ * its first stdout line parsed as JSON, while the fixture stays up to be
+ * inspected from outside. Rejects if it exits first.
+ */
+export function startFixture(name: string, args: string[]): Promise<{ child: ChildProcess; report: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [path.join(FIXTURES, name), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  liveFixtures.push(child);
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve({ child, report: JSON.parse(buf.slice(0, nl)) });
+    });
+    child.on('exit', (code) => reject(new Error(`fixture exited ${code}: ${err}`)));
+  });
 }

@@ -1,30 +1,9 @@
 // prctl calls in child fixtures, observed through /proc/<pid> and wait4 from outside.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { FIXTURES, ROOT, procStatus, runFixture } from './helpers';
+import { killLiveFixtures, procStatus, runFixture, startFixture } from './helpers';
 
-const live: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of live.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-function startFixture(name: string, args: string[]): Promise<{ child: ChildProcess; report: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [path.join(FIXTURES, name), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.push(child);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    child.stdout!.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve({ child, report: JSON.parse(buf.slice(0, nl)) });
-    });
-    child.on('exit', (code) => reject(new Error(`fixture exited ${code}: ${err}`)));
-  });
-}
+afterEach(killLiveFixtures);
 
 describe('parent-death signal', () => {
   it('set, read back by name, cleared with 0, set by number', async () => {

@@ -1,31 +1,9 @@
 // _exit, flushStdio, setsid/getsid, setpgid/getpgid: each in a child fixture,
 // observed from outside (exit status, output, /proc/<pid>/stat).
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
-import { FIXTURES, ROOT, procStat, runFixture, alive, waitFor } from './helpers';
+import { alive, killLiveFixtures, procStat, runFixture, startFixture, waitFor } from './helpers';
 
-const live: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of live.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** Starts a long-running fixture and resolves its first JSON line. */
-function startFixture(name: string, args: string[]): Promise<{ child: ChildProcess; report: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [path.join(FIXTURES, name), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.push(child);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    child.stdout!.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve({ child, report: JSON.parse(buf.slice(0, nl)) });
-    });
-    child.on('exit', (code) => reject(new Error(`fixture exited ${code}: ${err}`)));
-  });
-}
+afterEach(killLiveFixtures);
 
 describe('_exit', () => {
   it('exits with the code at once; no exit or beforeExit handler runs', async () => {
