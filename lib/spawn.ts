@@ -82,6 +82,15 @@ export interface SpawnOptions extends CredentialOptions {
   noNewPrivs?: boolean;
   /** Start a new session (the child leads it and its own process group). */
   setsid?: boolean;
+  /**
+   * With `setsid`: the child fd (e.g. 0) whose terminal becomes the new session's
+   * controlling terminal (ioctl TIOCSCTTY after the fd remap), so the child's
+   * group is the terminal's foreground group. A terminal no session controls is
+   * taken without privilege; one another session controls is taken by force,
+   * which needs CAP_SYS_ADMIN (Linux) and leaves that session without a terminal.
+   * Failure: SystemError with stage 'tiocsctty' (ENOTTY: not a terminal; EPERM).
+   */
+  controllingTerminal?: number;
   /** Join process group `pgid`, or 0: a new group led by the child. Not with `setsid`. */
   processGroup?: number;
   /** Signal the child gets when the spawning thread (the main thread) dies (Linux). */
@@ -99,7 +108,7 @@ export interface SpawnOptions extends CredentialOptions {
 
 const SPAWN_OPTIONS = [
   'argv0', 'env', 'cwd', 'stdio', 'user', 'group', 'groups', 'umask', 'rlimits', 'noNewPrivs',
-  'setsid', 'processGroup', 'parentDeathSignal', 'signal', 'killSignal', 'killTimeout',
+  'setsid', 'controllingTerminal', 'processGroup', 'parentDeathSignal', 'signal', 'killSignal', 'killTimeout',
 ] as const;
 
 interface RawExit {
@@ -126,6 +135,8 @@ interface SpawnRequest {
   umask: number | null;
   rlimits: number[];
   setsid: boolean;
+  /** Child fd to make the controlling terminal after setsid; -1: none. */
+  controllingTerminal: number;
   pgid: number | null;
   pdeathsig: number;
   noNewPrivs: boolean;
@@ -137,6 +148,7 @@ interface SpawnNative {
   spawnPipe(): [number, number];
   spawnSocketPair(): [number, number];
   spawnCloseFd(fd: number): void;
+  spawnHasControllingTerminal?: boolean;
   pidfdSendSignal(pidfd: number, sig: number): void;
   watchPidfd(pidfd: number, cb: (res: RawExit | Error) => void): object;
   setWatchRef(handle: object, ref: boolean): void;
@@ -314,6 +326,17 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
         'cannot be combined with options.setsid (a session leader cannot change its process group)');
     }
   }
+  let controllingTerminal = -1;
+  if (opts.controllingTerminal !== undefined) {
+    controllingTerminal = validateInteger(opts.controllingTerminal, 'options.controllingTerminal', 0, INT32_MAX);
+    if (!setsid) {
+      throw invalidArgValue('options.controllingTerminal', opts.controllingTerminal,
+        'needs options.setsid: only the leader of a new session can take a controlling terminal');
+    }
+    if (n.spawnHasControllingTerminal !== true) {
+      throw unsupportedError('spawn', platform, 'options.controllingTerminal needs TIOCSCTTY');
+    }
+  }
   let pdeathsig = 0;
   if (opts.parentDeathSignal !== undefined) {
     pdeathsig = toSignalNumber(opts.parentDeathSignal, 'options.parentDeathSignal', { allowZero: true });
@@ -340,6 +363,10 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
     else if (typeof e === 'number') entries.push(validateInteger(e, `options.stdio[${i}]`, 0, INT32_MAX));
     else if (typeof e === 'object') entries.push(fdOfStream(e as StreamWithFd, `options.stdio[${i}]`));
     else throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
+  }
+  if (controllingTerminal >= 0 && (controllingTerminal >= count || entries[controllingTerminal] === null)) {
+    throw invalidArgValue('options.controllingTerminal', controllingTerminal,
+      'must be a child fd that options.stdio does not leave closed');
   }
 
   const closeAfter: number[] = [];
@@ -395,6 +422,7 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
     umask,
     rlimits,
     setsid,
+    controllingTerminal,
     pgid,
     pdeathsig,
     noNewPrivs,

@@ -32,6 +32,7 @@ enum SpawnStage : int32_t {
   kStageSigmask,
   kStageExec,
   kStageClone,      // in the parent: the clone/fork itself
+  kStageTiocsctty,  // ioctl(TIOCSCTTY): taking the controlling terminal after setsid
 };
 
 const char* SpawnStageName(int32_t stage);
@@ -71,6 +72,9 @@ struct SpawnRequest {
   int rlimit_count;
 
   bool setsid;
+  // After setsid and the fd remap: make this child fd the controlling terminal
+  // (ioctl TIOCSCTTY, first without force, then forced). -1: none.
+  int controlling_terminal;
   bool setpgid;          // join/create group `pgid` (0 = new group led by the child)
   pid_t pgid;
   int parent_death_signal;  // 0: none
@@ -110,6 +114,16 @@ struct ChildContext {
 // clone()'s entry point for the child (int (*)(void*)); calls SpawnChildMain.
 // Lives in spawn_child.cc with the rest of the child-side code.
 int SpawnChildEntry(void* arg);
+
+// Whether this build can give a child a controlling terminal (TIOCSCTTY exists).
+bool SpawnSupportsControllingTerminal();
+
+// Parent side, for a session leader about to hand its terminal to a child in a
+// new session (spawn_tty.cc): ioctl(fd, TIOCNOTTY) with SIGHUP and SIGCONT
+// ignored for the duration, because the kernel sends both to the terminal's
+// foreground group (usually the caller's own) when a session leader lets go.
+// 0 or -errno (ENOTTY: fd is not this process's controlling terminal).
+int DetachControllingTerminal(int fd);
 
 // Linux pidfd helpers (-ENOSYS elsewhere).
 int PidfdSendSignal(int pidfd, int sig);

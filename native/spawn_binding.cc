@@ -83,7 +83,7 @@ uint64_t RlimValue(double v) {
 }
 
 // spawn({paths, argv, envp, cwd, fds, uid, gid, groups, umask, rlimits,
-//        setsid, pgid, pdeathsig, ppid, noNewPrivs, engine})
+//        setsid, controllingTerminal, pgid, pdeathsig, ppid, noNewPrivs, engine})
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawn expects a request object");
@@ -140,6 +140,12 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   req.rlimits = rlimits.data();
   req.rlimit_count = static_cast<int>(rlimits.size());
   req.setsid = BoolProp(o, "setsid");
+  req.controlling_terminal = static_cast<int>(NumberProp(env, o, "controllingTerminal", -1));
+  // lib/spawn.ts checks these; a direct call must still not reach the child with
+  // a request the child cannot honour (TIOCSCTTY needs a session leader).
+  if (req.controlling_terminal >= 0 && (!req.setsid || req.controlling_terminal >= req.fd_count)) {
+    throw Napi::TypeError::New(env, "spawn: controllingTerminal needs setsid and a child fd");
+  }
   double pgid = NumberProp(env, o, "pgid", -1);
   req.setpgid = pgid >= 0;
   req.pgid = static_cast<pid_t>(pgid);
@@ -192,6 +198,14 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 Napi::Value SendSignal(const Napi::CallbackInfo& info) {
   int r = PidfdSendSignal(ArgInt32(info, 0, "pidfd"), ArgInt32(info, 1, "signal"));
   if (r < 0) ThrowSystemError(info.Env(), -r, "pidfd_send_signal");
+  return info.Env().Undefined();
+}
+
+// detachTerminal(fd): TIOCNOTTY on our controlling terminal, SIGHUP/SIGCONT
+// from the kernel discarded (see spawn_tty.cc).
+Napi::Value DetachTerminal(const Napi::CallbackInfo& info) {
+  int r = DetachControllingTerminal(ArgInt32(info, 0, "fd"));
+  if (r < 0) ThrowSystemError(info.Env(), -r, "ioctl", nullptr, "TIOCNOTTY");
   return info.Env().Undefined();
 }
 
@@ -248,6 +262,8 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnSocketPair", Napi::Function::New(env, SocketPair));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, SendSignal));
   exports.Set("spawnCloseFd", Napi::Function::New(env, CloseFd));
+  exports.Set("spawnDetachTerminal", Napi::Function::New(env, DetachTerminal));
+  exports.Set("spawnHasControllingTerminal", Napi::Boolean::New(env, SpawnSupportsControllingTerminal()));
   exports.Set("rlimitResources", RlimitResources(env));
   exports.Set("spawnGetDumpable", Napi::Function::New(env, GetDumpable));
   InitSpawnWatch(env, exports);

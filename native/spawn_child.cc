@@ -10,6 +10,7 @@
 #include <cerrno>  // the E* constants only: errno itself is never read here
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>  // TIOCSCTTY
 #include <unistd.h>
 
 #ifdef __linux__
@@ -86,6 +87,7 @@ long Prctl(int op, long a) { return SYS(SYS_prctl, op, a, 0, 0, 0); }
 long GetPpid() { return SYS(SYS_getppid); }
 long GetPid() { return SYS(SYS_getpid); }
 long Kill(pid_t pid, int sig) { return SYS(SYS_kill, pid, sig); }
+long Ioctl(int fd, unsigned long req, long arg) { return SYS(SYS_ioctl, fd, static_cast<long>(req), arg); }
 long Execve(const char* p, char* const* argv, char* const* envp) {
   return SYS(SYS_execve, ARG(p), ARG(argv), ARG(envp));
 }
@@ -170,6 +172,7 @@ long Chdir(const char* p) { return R(chdir(p)); }
 long GetPpid() { return getppid(); }
 long GetPid() { return getpid(); }
 long Kill(pid_t pid, int sig) { return R(kill(pid, sig)); }
+long Ioctl(int fd, unsigned long req, long arg) { return R(ioctl(fd, req, arg)); }
 long Execve(const char* p, char* const* argv, char* const* envp) { return R(execve(p, argv, envp)); }
 [[noreturn]] void Exit(int code) { _exit(code); }
 long SetGroups(int n, const gid_t* list) { return R(setgroups(n, list)); }
@@ -261,6 +264,23 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
     }
   }
   if ((r = CloexecFrom(n)) < 0) Fail(ctx, kStageCloseRange, r);
+
+  // 8b. Controlling terminal: after setsid (only a session leader without one
+  // may take a terminal) and after the remap (the number is the child's fd),
+  // before the credential drop (forcing needs CAP_SYS_ADMIN). Signals are still
+  // all blocked, and taking a terminal sends none to the caller anyway. Try
+  // without force first: a terminal nobody controls (the parent let go of it
+  // with TIOCNOTTY) needs no privilege. Then force (Linux: steal it from the
+  // session that controls it; that session just loses it, no SIGHUP is sent).
+  if (req.controlling_terminal >= 0) {
+#ifdef TIOCSCTTY
+    r = Ioctl(req.controlling_terminal, TIOCSCTTY, 0);
+    if (r == -EPERM) r = Ioctl(req.controlling_terminal, TIOCSCTTY, 1);
+#else
+    r = -ENOSYS;
+#endif
+    if (r < 0) Fail(ctx, kStageTiocsctty, r);
+  }
 
   // 9. rlimits, after the remap (a low RLIMIT_NOFILE must not block the dup2s).
   for (int i = 0; i < req.rlimit_count; i++) {

@@ -33,6 +33,7 @@ const char* SpawnStageName(int32_t stage) {
     case kStageSigmask: return "sigprocmask";
     case kStageExec: return "exec";
     case kStageClone: return "clone";
+    case kStageTiocsctty: return "tiocsctty";
     default: return "spawn";
   }
 }
