@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, procStat, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, procStat, run as run_, runFixture, waitFor } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -214,5 +214,61 @@ describe('spawn: process state', () => {
   it('keeps the dumpable flag across a credential-dropping child', async () => {
     const r = await scenario(['dumpable']);
     expect(r).toEqual({ before: 1, after: 1, engine: 'clone3' });
+  });
+});
+
+// The fixture runs under `script` (a real pty), as the session leader that owns
+// the terminal on fd 0, and spawns `sleep` with setsid + controllingTerminal: 0.
+describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
+  async function underPty(mode: 'free' | 'steal', asNobody: boolean): Promise<Record<string, any>> {
+    const cmd = ['script', '-qec', `exec ${process.execPath} ${FIXTURE} ctty ${mode}`, '/dev/null'];
+    const [file, ...args] = asNobody ? ['runuser', '-u', 'nobody', '--', ...cmd] : cmd;
+    const r = await run_(file!, args, { cwd: ROOT, env: { ...process.env, PROCCTL_SPAWN_ENGINE: engine }, timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const line = r.stdout.split(/\r?\n/).find((l) => l.startsWith('{'));
+    expect(line, r.stdout).toBeDefined();
+    return JSON.parse(line!);
+  }
+  function expectClean(r: Record<string, any>): void {
+    expect(r.notTty).toMatchObject({ name: 'SystemError', code: 'ENOTTY', stage: 'tiocsctty', errno: -25 });
+    expect(r.notTty.message).toBe('ENOTTY: inappropriate ioctl for device, tiocsctty (spawn /bin/true)');
+    expect(r.signals).toEqual([]);  // no SIGHUP/SIGCONT reached the spawner
+    expect(r.fds1).toEqual(r.fds0);
+    expect(r.zombies).toEqual([]);
+    expect(r.children).toEqual([]);
+    expect(r.owned).toBe(0);
+  }
+  function expectChildOwnsTty(r: Record<string, any>): void {
+    expect(r.before.session).toBe(r.pid);  // the fixture led the terminal's session
+    expect(r.before.ttyNr).not.toBe(0);
+    expect(r.child.engine).toBe(engine === 'auto' ? 'clone3' : engine);
+    expect(r.child.session).toBe(r.child.pid);
+    expect(r.child.pgrp).toBe(r.child.pid);
+    expect(r.child.ttyNr).toBe(r.before.ttyNr);
+    expect(r.child.tpgid).toBe(r.child.pid);  // the child's group is the foreground
+    expect(r.after.ttyNr).toBe(0);  // and our session no longer has the terminal
+    expect(r.status).toMatchObject({ signal: 'SIGKILL' });
+  }
+
+  it('a terminal let go of with TIOCNOTTY is taken without privilege (root and nobody); the kernel\'s SIGHUP/SIGCONT are discarded', async () => {
+    for (const asNobody of [false, true]) {
+      const r = await underPty('free', asNobody);
+      expect(r.uid).toBe(asNobody ? 65534 : 0);
+      expect(r.detached).toMatchObject({ session: r.pid, ttyNr: 0 });
+      expectChildOwnsTty(r);
+      expectClean(r);
+    }
+  });
+
+  it('a terminal another session controls: taken by force as root (no SIGHUP sent); EPERM at tiocsctty as nobody', async () => {
+    const root = await underPty('steal', false);
+    expectChildOwnsTty(root);
+    expectClean(root);
+    const nobody = await underPty('steal', true);
+    expect(nobody.uid).toBe(65534);
+    expect(nobody.error).toMatchObject({ name: 'SystemError', code: 'EPERM', stage: 'tiocsctty', path: 'sleep' });
+    expect(nobody.after).toEqual(nobody.before);  // the terminal stays ours
+    expectClean(nobody);
   });
 });
