@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { procStat, procStatus, waitFor, alive } from './helpers';
+import { procStat, procStatus, waitFor, alive, zombieChildren } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -343,6 +343,38 @@ describe('spawn: Subprocess', () => {
     const r = await p.run('hello-procctl', [], { env: { PATH: `/nonexistent:${dir}:/bin` } });
     expect(r.stdout).toBe('found\n');
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe('spawn: controllingTerminal arguments', () => {
+  it('needs setsid, an integer and a child fd that stdio sets; rejected before any fork or fd', () => {
+    const kidsBefore = fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8');
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    const bad = (opts: Record<string, unknown>, code: string, msg: RegExp) =>
+      expect(() => p.spawn('/bin/true', [], opts as never)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(msg) }));
+    bad({ controllingTerminal: 0 }, 'ERR_INVALID_ARG_VALUE', /needs options\.setsid/);
+    bad({ controllingTerminal: 0, setsid: false }, 'ERR_INVALID_ARG_VALUE', /needs options\.setsid/);
+    bad({ controllingTerminal: 0, processGroup: 0 }, 'ERR_INVALID_ARG_VALUE', /setsid/);
+    bad({ controllingTerminal: -1, setsid: true }, 'ERR_OUT_OF_RANGE', /controllingTerminal/);
+    bad({ controllingTerminal: 1.5, setsid: true }, 'ERR_OUT_OF_RANGE', /controllingTerminal/);
+    bad({ controllingTerminal: '0', setsid: true }, 'ERR_INVALID_ARG_TYPE', /controllingTerminal/);
+    bad({ controllingTerminal: 3, setsid: true }, 'ERR_INVALID_ARG_VALUE', /child fd that options\.stdio does not leave closed/);
+    bad({ controllingTerminal: 3, setsid: true, stdio: ['pipe', 'pipe', 'pipe', null] }, 'ERR_INVALID_ARG_VALUE', /does not leave closed/);
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    expect(fs.readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8')).toBe(kidsBefore);
+  });
+
+  it('a pipe is not a terminal: ENOTTY at stage tiocsctty, the child reaped, its pipes closed', () => {
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    let err: any;
+    try {
+      p.spawn('/bin/true', [], { setsid: true, controllingTerminal: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: 'SystemError', code: 'ENOTTY', errno: -25, syscall: 'tiocsctty', stage: 'tiocsctty', path: '/bin/true' });
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    expect(zombieChildren(process.pid)).toEqual([]);
   });
 });
 
