@@ -144,7 +144,29 @@ const EXEC_OPTIONS = [
 /** Options that need the native addon (the fallback cannot emulate them). */
 const NATIVE_ONLY_OPTIONS = ['signalMask', 'user', 'group', 'groups', 'setsid', 'parentDeathSignal', 'noNewPrivs', 'umask'] as const;
 
+/**
+ * What an exec call already under way is doing: 'flushing' while it turns the
+ * event loop to write queued stdout/stderr (callbacks run then, and one of them
+ * may call exec again), 'emulating' once the fallback has started the program
+ * (this process only waits to exit with its status). A second exec then is
+ * refused, changing nothing: it would run a program other than the one the
+ * first call was about to run, or start a second one.
+ */
+let execBusy: 'flushing' | 'emulating' | null = null;
+
+function refuseNested(call: string): void {
+  if (execBusy === null) return;
+  const why =
+    execBusy === 'flushing'
+      ? 'from a callback that ran while an earlier exec call was flushing stdout/stderr'
+      : 'after an emulated exec (fallback) already started its program';
+  const err = new Error(`${call}() refused: called ${why}; nothing was changed`) as Error & { code: string };
+  err.code = 'ERR_EXEC_IN_PROGRESS';
+  throw err;
+}
+
 function refuseWorker(call: string): void {
+  refuseNested(call);
   if (isMainThread) return;
   const err = new TypeError(
     `${call}() is not supported in worker threads: it would replace the whole process. Call it from the main thread.`,
@@ -365,13 +387,17 @@ function execPrepared(call: string, p: Prepared, candidates: string[], useFallba
         });
       }
     }
-    return emulateExec(call, p.file, candidates, {
+    emulateExec(call, p.file, candidates, {
       argv: p.argv,
       envp: p.envp,
       cwd: p.cwd,
       inheritFds: p.inheritFds,
       flushStdio: p.flushStdio,
     });
+    // Started (or about to start, once stdio is flushed): this process now only
+    // waits to exit with the program's status.
+    execBusy = 'emulating';
+    return undefined as never;
   }
   const native = nativeBinding<ExecNative>();
   if (native === null) throw new SystemError(errnoOf('ENOSYS'), call, { context: `not available on ${platform}` });
@@ -379,7 +405,17 @@ function execPrepared(call: string, p: Prepared, candidates: string[], useFallba
     throw new SystemError(errnoOf('ENOENT'), 'execve', { path: p.file, stage: 'execve' });
   }
   preflightCredentials(p, candidates);
-  if (p.flushStdio) flushStdioSync(native);
+  if (p.flushStdio) {
+    // Nothing has been changed yet: a callback that throws while the loop turns
+    // is an ordinary uncaught exception (the 'uncaughtException' handler, or the
+    // process ends), and one that calls exec again is refused (refuseNested).
+    execBusy = 'flushing';
+    try {
+      flushStdioSync(native);
+    } finally {
+      execBusy = null;
+    }
+  }
 
   const failure = native.execInPlace({
     paths: candidates,

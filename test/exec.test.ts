@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { FIXTURES, ROOT, alive, openFds, procStatus, run, runFixture, waitFor, zombieChildren } from './helpers';
 
@@ -134,6 +136,36 @@ describe('execve replaces the process in place', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.length).toBe((1 << 20) + 1 + 'END\n'.length);
     expect(r.stdout.endsWith('y\nEND\n')).toBe(true);
+  });
+
+  it('refuses an exec called by a callback that runs while execve flushes; the outer exec still runs', async () => {
+    const report = path.join(os.tmpdir(), `procctl-nested-${process.pid}.json`);
+    try {
+      const r = await fixture('flush-nested', [report]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.startsWith('y'.repeat(1 << 20) + '\n')).toBe(true);
+      const out = JSON.parse(r.stdout.slice((1 << 20) + 1));
+      expect(out.timerRan).toBe(true); // the callback did run during the flush
+      for (const call of ['execve', 'execvp', 'reexec']) {
+        expect(out.results[call]).toMatchObject({ name: 'Error', code: 'ERR_EXEC_IN_PROGRESS' });
+        expect(out.results[call].message).toContain(`${call}() refused`);
+      }
+    } finally {
+      fs.rmSync(report, { force: true });
+    }
+  });
+
+  it('a callback throwing during the flush is an ordinary uncaught exception; a failed exec then restores everything', async () => {
+    const r = await fixture('flush-throw');
+    expect(r.code).toBe(0);
+    const text = r.stdout.slice(r.stdout.indexOf('{'));
+    const [json, after] = text.trim().split('\n');
+    const out = JSON.parse(json!);
+    expect(out.errors).toEqual(['thrown by a timer during the flush']);
+    expect(out.r).toMatchObject({ code: 'ENOENT', syscall: 'execve', path: '/nonexistent/program' });
+    expect(out.after).toEqual(out.before);
+    expect(after).toBe('EXEC AFTER');
   });
 
   it('applies cwd and umask', async () => {

@@ -66,8 +66,11 @@ function resolveProgram(file: string, candidates: string[], cwd: string | undefi
   throw new SystemError(errnoOf('ENOENT'), 'execve', { path: file, stage: 'execve' });
 }
 
-/** Emulates exec: see the module comment. Returns to a caller that must do nothing more. */
-export function emulateExec(call: string, file: string, candidates: string[], opts: EmulatedExec): never {
+/**
+ * Emulates exec: see the module comment. Throws (changing nothing) when no
+ * candidate can be run; otherwise returns to a caller that must do nothing more.
+ */
+export function emulateExec(call: string, file: string, candidates: string[], opts: EmulatedExec): void {
   const program = resolveProgram(file, candidates, opts.cwd, opts.envp);
   const top = Math.max(2, ...opts.inheritFds);
   const stdio: StdioOptions = [];
@@ -102,5 +105,4 @@ export function emulateExec(call: string, file: string, candidates: string[], op
   } else {
     start();
   }
-  return undefined as never;
 }
