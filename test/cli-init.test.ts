@@ -186,15 +186,87 @@ describe('procctl init (not PID 1)', () => {
     }
   });
 
-  it('hands a controlling terminal to the child: bash -m job control works', async () => {
-    const inner = `${process.execPath} ${BIN} init -- bash -mc 'echo pgid=$(ps -o pgid= -p $$) tpgid=$(ps -o tpgid= -p $$); sleep 0.2 & fg %1 && echo fg-ok'`;
-    const r = await run('script', ['-qec', inner, '/dev/null']);
+});
+
+// Under `script` (a real pty). `exec node ...` makes init the leader of the
+// terminal's session (as in `docker run -t`); `node ...; :` leaves the shell as
+// the leader (init started from an interactive shell).
+describe('procctl init with a controlling terminal', () => {
+  // bash builtins only (read, echo), so the fields are bash's own while it is the foreground.
+  const REPORT = 'read -r -a f < /proc/$$/stat; echo "pid=${f[0]} pgrp=${f[4]} sid=${f[5]} tty=${f[6]} tpgid=${f[7]}"';
+  const fields = (out: string) => {
+    const m = /pid=(\d+) pgrp=(\d+) sid=(\d+) tty=(\d+) tpgid=(-?\d+)/.exec(out);
+    expect(m, out).not.toBeNull();
+    const [pid, pgrp, sid, tty, tpgid] = m!.slice(1).map(Number);
+    return { pid: pid!, pgrp: pgrp!, sid: sid!, tty: tty!, tpgid: tpgid! };
+  };
+  const underPty = (cmd: string, opts: { asNobody?: boolean } = {}) => {
+    const args = ['-qec', cmd, '/dev/null'];
+    return opts.asNobody ? run('runuser', ['-u', 'nobody', '--', 'script', ...args], { cwd: ROOT }) : run('script', args, { cwd: ROOT });
+  };
+  const inner = `trap "echo got-HUP" HUP; ${REPORT}; sleep 0.2 & fg %1 && echo fg-ok; exit 7`;
+
+  for (const asNobody of [false, true]) {
+    it(`init leading the terminal's session${asNobody ? ' (as nobody)' : ''}: the child leads its own session and owns the terminal; bash -m job control; no SIGHUP; status passes through`, async () => {
+      const r = await underPty(`exec ${process.execPath} ${BIN} init -v -- bash -mc '${inner}'`, { asNobody });
+      expect(r.code).toBe(7);
+      const f = fields(r.stdout);
+      expect(f.sid).toBe(f.pid);     // its own session...
+      expect(f.pgrp).toBe(f.pid);
+      expect(f.tty).not.toBe(0);     // ...with the terminal as its controlling terminal
+      expect(f.tpgid).toBe(f.pgrp);  // and in the foreground
+      expect(r.stdout).toContain(`started bash as pid ${f.pid} (new session owning the terminal)`);
+      expect(r.stdout).toContain('fg-ok');
+      expect(r.stdout).not.toContain('no job control');
+      // init let go of the terminal: the kernel's SIGHUP/SIGCONT to its group were
+      // discarded, not forwarded (the child traps HUP) and not fatal to init.
+      expect(r.stdout).not.toContain('got-HUP');
+      expect(r.stdout).not.toMatch(/received SIG(HUP|CONT)/);
+      expect(r.stdout).toContain(`child ${f.pid} ended with status 7`);
+    });
+  }
+
+  it('^Z typed at the terminal stops the child\'s foreground job, not init', async () => {
+    const child = spawn('script', ['-qec', `exec ${process.execPath} ${BIN} init -v -- bash -mc 'sleep 5 & echo "ready $!"; fg %1; echo after=$?; exit 3'`, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const sleepPid = Number(await waitFor(() => /ready (\d+)/.exec(out)?.[1], 10_000, 'ready'));
+    // type ^Z once `fg` has made the sleep's group the terminal's foreground
+    await waitFor(() => {
+      const f = readFileSync(`/proc/${sleepPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return f[5] === f[2];  // tpgid === pgrp
+    }, 5000, 'sleep in the foreground');
+    child.stdin.write('\x1a');
+    expect(await exited).toBe(3);
+    expect(out).toMatch(/Stopped\s+sleep 5/);
+    expect(out).toContain('after=148');  // 128 + SIGTSTP: the job stopped, bash went on
+    expect(out).not.toMatch(/received SIG/);  // nothing reached init
+  });
+
+  it('init started from a shell: the child gets a new group in init\'s session and the foreground; the shell keeps its terminal', async () => {
+    const r = await underPty(`${process.execPath} ${BIN} init -v -- bash -mc '${REPORT}; sleep 0.2 & fg %1 && echo fg-ok'; echo "code=$?"; read -r -a s < /proc/$$/stat; echo "shell sid=\${s[5]} tty=\${s[6]} tpgid=\${s[7]} pgrp=\${s[4]}"`);
     expect(r.code).toBe(0);
-    const m = /pgid=\s*(\d+) tpgid=\s*(\d+)/.exec(r.stdout);
-    expect(m).not.toBeNull();
-    expect(m![1]).toBe(m![2]);
+    const f = fields(r.stdout);
+    const shell = /shell sid=(\d+) tty=(\d+) tpgid=(-?\d+) pgrp=(\d+)/.exec(r.stdout)!.slice(1).map(Number);
+    expect(f.sid).toBe(shell[0]);   // the shell's session: not taken away from it
+    expect(f.pgrp).toBe(f.pid);
+    expect(f.tpgid).toBe(f.pgrp);
+    expect(r.stdout).toContain('(new process group, terminal foreground)');
     expect(r.stdout).toContain('fg-ok');
-    expect(r.stdout).not.toContain('no job control');
+    expect(r.stdout).toContain('code=0');
+    expect(shell[1]).toBe(f.tty);   // the shell still has its terminal afterwards
+    expect(shell[2]).toBe(shell[3]); // and is its foreground again
+  });
+
+  it('--single-child keeps the child in init\'s session and group', async () => {
+    const r = await underPty(`exec ${process.execPath} ${BIN} init --single-child -- bash -c '${REPORT}; echo init-pid=$PPID'`);
+    expect(r.code).toBe(0);
+    const f = fields(r.stdout);
+    const initPid = Number(/init-pid=(\d+)/.exec(r.stdout)![1]);
+    expect(f.sid).toBe(initPid);
+    expect(f.pgrp).toBe(initPid);
+    expect(f.tty).not.toBe(0);
   });
 });
 

@@ -55,6 +55,9 @@ interface TtyNative {
   ttySetForeground(fd: number, pgrp: number): number;
   ttyGetForeground(fd: number): number;
   ttyGetSession(fd: number): number;
+  /** TIOCNOTTY with the kernel's SIGHUP/SIGCONT to the foreground group discarded. */
+  spawnDetachTerminal(fd: number): void;
+  spawnHasControllingTerminal?: boolean;
 }
 
 export interface InitConfig {
@@ -107,7 +110,19 @@ function controllingTty(native: TtyNative | null): boolean {
   }
 }
 
-type Mode = 'session' | 'group' | 'same';
+/**
+ * session-tty: own session, and the terminal on fd 0 as its controlling terminal;
+ * session: own session, no terminal; group: new group in init's session, made the
+ * terminal's foreground; same: init's session and group.
+ */
+type Mode = 'session-tty' | 'session' | 'group' | 'same';
+
+const MODE_TEXT: Record<Mode, string> = {
+  'session-tty': 'new session owning the terminal',
+  session: 'new session',
+  group: 'new process group, terminal foreground',
+  same: 'same session',
+};
 
 interface Launched {
   pid: number;
@@ -119,10 +134,28 @@ interface Launched {
 /** Starts the child with procctl's spawn: stdio inherited, session/group as asked. */
 function launch(cfg: InitConfig, mode: Mode): Launched {
   const opts: SpawnOptions = { stdio: ['inherit', 'inherit', 'inherit'] };
-  if (mode === 'session') opts.setsid = true;
+  if (mode === 'session' || mode === 'session-tty') opts.setsid = true;
+  if (mode === 'session-tty') opts.controllingTerminal = 0;
   if (mode === 'group') opts.processGroup = 0;
   const sub = spawn(cfg.command, cfg.args, opts);
   return { pid: sub.pid, target: sub, exited: sub.exited, mode };
+}
+
+/**
+ * The mode for the default (not --single-child) case. The child gets its own
+ * session; with a controlling terminal on stdin it should also own that terminal
+ * (dumb-init's way), which init can arrange only when the terminal belongs to
+ * init's own session, i.e. init leads it (docker run -t, kubectl -it, script,
+ * setsid -c): init lets go of it (TIOCNOTTY) and the child takes it after setsid,
+ * no privilege needed. When init was started from a shell, the terminal belongs
+ * to the shell's session: taking it (by force, as root) would leave that shell
+ * without a terminal after init exits, so the child gets a new process group in
+ * init's session and the terminal's foreground instead (tini's way).
+ */
+function defaultMode(tty: TtyNative | null, hasTty: boolean): Mode {
+  if (!hasTty) return 'session';
+  if (tty?.spawnHasControllingTerminal === true && getsid(0) === process.pid) return 'session-tty';
+  return 'group';
 }
 
 /** Runs init; resolves to the exit status. */
@@ -140,10 +173,7 @@ export async function runInit(cfg: InitConfig): Promise<number> {
 
   const tty = nativeBinding<TtyNative>();
   const hasTty = controllingTty(tty);
-  // With a controlling terminal the child gets a new process group in our session
-  // and the terminal's foreground (tini style): a new session could only take the
-  // terminal from inside the child itself.
-  const wanted: Mode = cfg.singleChild ? 'same' : hasTty ? 'group' : 'session';
+  let wanted: Mode = cfg.singleChild ? 'same' : defaultMode(tty, hasTty);
 
   const toGroup = wanted !== 'same';
   const rewrite: Record<number, number> = {};
@@ -182,8 +212,29 @@ export async function runInit(cfg: InitConfig): Promise<number> {
     },
   });
 
+  if (wanted === 'session-tty' && tty) {
+    // The kernel sends SIGHUP and SIGCONT to the terminal's foreground group (ours)
+    // when its session leader lets go; the native call discards both, so neither is
+    // forwarded to the child nor kills init.
+    try {
+      tty.spawnDetachTerminal(0);
+    } catch (err) {
+      log(`could not let go of the terminal: ${errorText(err)}`);
+      wanted = 'group';
+    }
+  }
   try {
-    child = launch(cfg, wanted);
+    try {
+      child = launch(cfg, wanted);
+    } catch (err) {
+      // The terminal is free (we let go of it), so only an odd fd 0 makes the
+      // child's TIOCSCTTY fail (e.g. opened write-only, unprivileged): run the
+      // command in its own session without the terminal rather than not at all.
+      if (wanted !== 'session-tty' || (err as { stage?: string }).stage !== 'tiocsctty') throw err;
+      complain('init', `warning: the command cannot own the terminal (${errorText(err)}); running it without one`);
+      wanted = 'session';
+      child = launch(cfg, wanted);
+    }
   } catch (err) {
     forwarder.stop();
     reaper.stop();
@@ -191,7 +242,7 @@ export async function runInit(cfg: InitConfig): Promise<number> {
     return execFailureStatus(err);
   }
   const started = child;
-  log(`started ${cfg.command} as pid ${started.pid} (${started.mode === 'same' ? 'same session' : started.mode === 'group' ? 'new process group' : 'new session'})`);
+  log(`started ${cfg.command} as pid ${started.pid} (${MODE_TEXT[started.mode]})`);
 
   const ourGroup = getpgid(0);
   let gaveTty = false;
