@@ -16,6 +16,7 @@
 //     faulting instruction runs again and the default action happens).
 #include "signals.h"
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -137,9 +138,20 @@ long SignalForwardInstall(int sig) {
   act.sa_sigaction = ForwardHandler;
   act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
   sigemptyset(&act.sa_mask);
+  // The previous action must be in place before our handler can run: a signal
+  // pending while sigaction() runs is delivered as the syscall returns, and a
+  // handler reading a not-yet-saved `previous` would take SIG_DFL for it (a
+  // V8 profiler tick, SIGPROF, would then kill the process).
   struct sigaction prev;
-  if (sigaction(sig, &act, &prev) < 0) return -errno;
+  if (sigaction(sig, nullptr, &prev) < 0) return -errno;
   s.previous = prev;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  struct sigaction replaced;
+  if (sigaction(sig, &act, &replaced) < 0) return -errno;
+  // Another thread changed the action between the two calls (rare): keep what
+  // was really replaced. Signals of this kind that arrive meanwhile see the
+  // action read first, which was valid a moment ago.
+  if (replaced.sa_handler != prev.sa_handler || replaced.sa_flags != prev.sa_flags) s.previous = replaced;
   s.refs = 1;
   return 0;
 }

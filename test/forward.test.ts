@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, alive, runFixture, waitFor } from './helpers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { FIXTURES, ROOT, alive, run, runFixture, waitFor } from './helpers';
 
 const require = createRequire(import.meta.url);
 const procctl = require('../dist/index.js') as typeof import('../lib/index');
@@ -88,6 +90,27 @@ describe('forwardSignals', () => {
       expect(segv.stdout).not.toContain('survived');
     } finally {
       if (alive(sleeper)) process.kill(sleeper, 'SIGKILL');
+    }
+  });
+
+  it('installs its native handler without a window where a self-sent signal (V8 profiler SIGPROF) meets SIG_DFL', async () => {
+    // A race needs many first installs; each process has one per signal.
+    const dir = mkdtempSync(path.join(tmpdir(), 'procctl-prof-'));
+    try {
+      const results: { code: number | null; signal: string | null; stdout: string }[] = [];
+      for (let batch = 0; batch < 6; batch++) {
+        results.push(
+          ...(await Promise.all(
+            Array.from({ length: 4 }, () =>
+              run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=1', path.join(FIXTURES, 'forward-prof.cjs')], { cwd: ROOT }),
+            ),
+          )),
+        );
+      }
+      const summary = results.map((r) => `${r.code}/${r.signal}/${r.stdout.trim()}`);
+      expect(summary).toEqual(results.map(() => '0/null/ok SIGPROF,SIGVTALRM'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
