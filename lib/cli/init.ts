@@ -1,7 +1,8 @@
 /**
  * `procctl init [options] -- command [args...]`: a tini / dumb-init equivalent.
  *
- * Runs the command as a child (in its own session by default), forwards every
+ * Runs the command as a child (in its own session by default, owning the
+ * controlling terminal when init leads the terminal's session), forwards every
  * signal it receives to the child's process group (or the child alone with
  * --single-child), reaps every orphan that lands on it, and exits with the
  * child's status (128+n for a death by signal n).
@@ -37,6 +38,9 @@ Options:
 Job control (own-session mode): SIGTSTP, SIGTTIN and SIGTTOU stop the child's
 group with SIGSTOP and init stops itself; SIGCONT resumes both. When the child
 exits, the rest of its process group gets SIGTERM.
+Terminal: when init leads its terminal's session (docker run -t), the child's
+new session takes the terminal; when init was started from a shell, the child
+gets a new process group in init's session and the terminal's foreground.
 Exit status 127: command not found; 126: found but could not be run.
 `;
 
