@@ -91,6 +91,13 @@ export interface SpawnOptions extends CredentialOptions {
    * Failure: SystemError with stage 'tiocsctty' (ENOTTY: not a terminal; EPERM).
    */
   controllingTerminal?: number;
+  /**
+   * With `processGroup`: the child fd (e.g. 0) of the caller's controlling
+   * terminal whose foreground group becomes the child's group (TIOCSPGRP in the
+   * child before exec, so a job-control shell never starts in the background).
+   * Failure: stage 'tcsetpgrp'.
+   */
+  foregroundTerminal?: number;
   /** Join process group `pgid`, or 0: a new group led by the child. Not with `setsid`. */
   processGroup?: number;
   /** Signal the child gets when the spawning thread (the main thread) dies (Linux). */
@@ -108,7 +115,7 @@ export interface SpawnOptions extends CredentialOptions {
 
 const SPAWN_OPTIONS = [
   'argv0', 'env', 'cwd', 'stdio', 'user', 'group', 'groups', 'umask', 'rlimits', 'noNewPrivs',
-  'setsid', 'controllingTerminal', 'processGroup', 'parentDeathSignal', 'signal', 'killSignal', 'killTimeout',
+  'setsid', 'controllingTerminal', 'foregroundTerminal', 'processGroup', 'parentDeathSignal', 'signal', 'killSignal', 'killTimeout',
 ] as const;
 
 interface RawExit {
@@ -137,6 +144,8 @@ interface SpawnRequest {
   setsid: boolean;
   /** Child fd to make the controlling terminal after setsid; -1: none. */
   controllingTerminal: number;
+  /** Child fd whose terminal's foreground becomes the child's group; -1: none. */
+  foregroundTerminal: number;
   pgid: number | null;
   pdeathsig: number;
   noNewPrivs: boolean;
@@ -337,6 +346,14 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
       throw unsupportedError('spawn', platform, 'options.controllingTerminal needs TIOCSCTTY');
     }
   }
+  let foregroundTerminal = -1;
+  if (opts.foregroundTerminal !== undefined) {
+    foregroundTerminal = validateInteger(opts.foregroundTerminal, 'options.foregroundTerminal', 0, INT32_MAX);
+    if (pgid === null) {
+      throw invalidArgValue('options.foregroundTerminal', opts.foregroundTerminal,
+        'needs options.processGroup (with options.setsid use options.controllingTerminal)');
+    }
+  }
   let pdeathsig = 0;
   if (opts.parentDeathSignal !== undefined) {
     pdeathsig = toSignalNumber(opts.parentDeathSignal, 'options.parentDeathSignal', { allowZero: true });
@@ -364,9 +381,10 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
     else if (typeof e === 'object') entries.push(fdOfStream(e as StreamWithFd, `options.stdio[${i}]`));
     else throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
   }
-  if (controllingTerminal >= 0 && (controllingTerminal >= count || entries[controllingTerminal] === null)) {
-    throw invalidArgValue('options.controllingTerminal', controllingTerminal,
-      'must be a child fd that options.stdio does not leave closed');
+  for (const [name, fd] of [['controllingTerminal', controllingTerminal], ['foregroundTerminal', foregroundTerminal]] as const) {
+    if (fd >= 0 && (fd >= count || entries[fd] === null)) {
+      throw invalidArgValue(`options.${name}`, fd, 'must be a child fd that options.stdio does not leave closed');
+    }
   }
 
   const closeAfter: number[] = [];
@@ -423,6 +441,7 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
     rlimits,
     setsid,
     controllingTerminal,
+    foregroundTerminal,
     pgid,
     pdeathsig,
     noNewPrivs,

@@ -33,6 +33,7 @@ enum SpawnStage : int32_t {
   kStageExec,
   kStageClone,      // in the parent: the clone/fork itself
   kStageTiocsctty,  // ioctl(TIOCSCTTY): taking the controlling terminal after setsid
+  kStageTcsetpgrp,  // ioctl(TIOCSPGRP): making the child's new group the foreground
 };
 
 const char* SpawnStageName(int32_t stage);
@@ -75,6 +76,9 @@ struct SpawnRequest {
   // After setsid and the fd remap: make this child fd the controlling terminal
   // (ioctl TIOCSCTTY, first without force, then forced). -1: none.
   int controlling_terminal;
+  // After setpgid and the remap: make the child's group the foreground group of
+  // the terminal on this child fd (TIOCSPGRP; SIGTTOU is blocked). -1: none.
+  int foreground_terminal;
   bool setpgid;          // join/create group `pgid` (0 = new group led by the child)
   pid_t pgid;
   int parent_death_signal;  // 0: none

@@ -141,6 +141,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   req.rlimit_count = static_cast<int>(rlimits.size());
   req.setsid = BoolProp(o, "setsid");
   req.controlling_terminal = static_cast<int>(NumberProp(env, o, "controllingTerminal", -1));
+  req.foreground_terminal = static_cast<int>(NumberProp(env, o, "foregroundTerminal", -1));
   // lib/spawn.ts checks these; a direct call must still not reach the child with
   // a request the child cannot honour (TIOCSCTTY needs a session leader).
   if (req.controlling_terminal >= 0 && (!req.setsid || req.controlling_terminal >= req.fd_count)) {
@@ -149,6 +150,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   double pgid = NumberProp(env, o, "pgid", -1);
   req.setpgid = pgid >= 0;
   req.pgid = static_cast<pid_t>(pgid);
+  if (req.foreground_terminal >= 0 && (!req.setpgid || req.foreground_terminal >= req.fd_count)) {
+    throw Napi::TypeError::New(env, "spawn: foregroundTerminal needs a process group and a child fd");
+  }
   req.parent_death_signal = static_cast<int>(NumberProp(env, o, "pdeathsig", 0));
   req.parent_pid = getpid();
   req.no_new_privs = BoolProp(o, "noNewPrivs");

@@ -88,6 +88,7 @@ long GetPpid() { return SYS(SYS_getppid); }
 long GetPid() { return SYS(SYS_getpid); }
 long Kill(pid_t pid, int sig) { return SYS(SYS_kill, pid, sig); }
 long Ioctl(int fd, unsigned long req, long arg) { return SYS(SYS_ioctl, fd, static_cast<long>(req), arg); }
+long GetPgrp() { return SYS(SYS_getpgid, 0); }
 long Execve(const char* p, char* const* argv, char* const* envp) {
   return SYS(SYS_execve, ARG(p), ARG(argv), ARG(envp));
 }
@@ -173,6 +174,7 @@ long GetPpid() { return getppid(); }
 long GetPid() { return getpid(); }
 long Kill(pid_t pid, int sig) { return R(kill(pid, sig)); }
 long Ioctl(int fd, unsigned long req, long arg) { return R(ioctl(fd, req, arg)); }
+long GetPgrp() { return getpgrp(); }
 long Execve(const char* p, char* const* argv, char* const* envp) { return R(execve(p, argv, envp)); }
 [[noreturn]] void Exit(int code) { _exit(code); }
 long SetGroups(int n, const gid_t* list) { return R(setgroups(n, list)); }
@@ -280,6 +282,14 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
     r = -ENOSYS;
 #endif
     if (r < 0) Fail(ctx, kStageTiocsctty, r);
+  }
+  // 8c. Foreground group for a child in a new group of the caller's session (tini's
+  // way), done here before exec so that a job-control shell never starts in the
+  // background (it would stop itself with SIGTTIN and wait for a SIGCONT). From a
+  // background group TIOCSPGRP raises SIGTTOU unless it is blocked: it is.
+  if (req.foreground_terminal >= 0) {
+    int pgrp = static_cast<int>(GetPgrp());
+    if ((r = Ioctl(req.foreground_terminal, TIOCSPGRP, reinterpret_cast<long>(&pgrp))) < 0) Fail(ctx, kStageTcsetpgrp, r);
   }
 
   // 9. rlimits, after the remap (a low RLIMIT_NOFILE must not block the dup2s).

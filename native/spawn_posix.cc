@@ -34,6 +34,7 @@ const char* SpawnStageName(int32_t stage) {
     case kStageExec: return "exec";
     case kStageClone: return "clone";
     case kStageTiocsctty: return "tiocsctty";
+    case kStageTcsetpgrp: return "tcsetpgrp";
     default: return "spawn";
   }
 }

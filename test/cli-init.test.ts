@@ -226,6 +226,15 @@ describe('procctl init with a controlling terminal', () => {
     });
   }
 
+  it('a terminal the child cannot take (fd 0 write-only, as nobody): a warning, and its own session without one', async () => {
+    const r = await underPty(`exec ${process.execPath} ${BIN} init -- bash -c '${REPORT}' 0>/dev/tty`, { asNobody: true });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('procctl init: warning: the command cannot own the terminal (operation not permitted); running it without one');
+    const f = fields(r.stdout);
+    expect(f.sid).toBe(f.pid);
+    expect(f.tty).toBe(0);
+  });
+
   it('^Z typed at the terminal stops the child\'s foreground job, not init', async () => {
     const child = spawn('script', ['-qec', `exec ${process.execPath} ${BIN} init -v -- bash -mc 'sleep 5 & echo "ready $!"; fg %1; echo after=$?; exit 3'`, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';

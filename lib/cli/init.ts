@@ -140,7 +140,10 @@ function launch(cfg: InitConfig, mode: Mode): Launched {
   const opts: SpawnOptions = { stdio: ['inherit', 'inherit', 'inherit'] };
   if (mode === 'session' || mode === 'session-tty') opts.setsid = true;
   if (mode === 'session-tty') opts.controllingTerminal = 0;
-  if (mode === 'group') opts.processGroup = 0;
+  if (mode === 'group') {
+    opts.processGroup = 0;
+    opts.foregroundTerminal = 0;  // in the child before exec: no window where it runs in the background
+  }
   const sub = spawn(cfg.command, cfg.args, opts);
   return { pid: sub.pid, target: sub, exited: sub.exited, mode };
 }
@@ -249,15 +252,7 @@ export async function runInit(cfg: InitConfig): Promise<number> {
   log(`started ${cfg.command} as pid ${started.pid} (${MODE_TEXT[started.mode]})`);
 
   const ourGroup = getpgid(0);
-  let gaveTty = false;
-  if (started.mode === 'group' && hasTty && tty) {
-    try {
-      tty.ttySetForeground(0, started.pid);
-      gaveTty = true;
-    } catch (err) {
-      log(`could not hand the terminal over: ${errorText(err)}`);
-    }
-  }
+  const gaveTty = started.mode === 'group';
   for (const sig of queued.splice(0)) {
     if (toGroup) started.target.killGroup(sig);
     else started.target.kill(sig);
