@@ -378,6 +378,27 @@ describe('spawn: controllingTerminal arguments', () => {
   });
 });
 
+describe('spawn: foregroundTerminal arguments', () => {
+  it('needs processGroup and a child fd that stdio sets; a pipe gives ENOTTY at stage tcsetpgrp', () => {
+    const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+    const bad = (opts: Record<string, unknown>, code: string, msg: RegExp) =>
+      expect(() => p.spawn('/bin/true', [], opts as never)).toThrow(expect.objectContaining({ code, message: expect.stringMatching(msg) }));
+    bad({ foregroundTerminal: 0 }, 'ERR_INVALID_ARG_VALUE', /needs options\.processGroup/);
+    bad({ foregroundTerminal: 0, setsid: true }, 'ERR_INVALID_ARG_VALUE', /needs options\.processGroup/);
+    bad({ foregroundTerminal: -2, processGroup: 0 }, 'ERR_OUT_OF_RANGE', /foregroundTerminal/);
+    bad({ foregroundTerminal: 5, processGroup: 0 }, 'ERR_INVALID_ARG_VALUE', /does not leave closed/);
+    let err: any;
+    try {
+      p.spawn('/bin/true', [], { processGroup: 0, foregroundTerminal: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: 'SystemError', code: 'ENOTTY', stage: 'tcsetpgrp', path: '/bin/true' });
+    expect(fs.readdirSync('/proc/self/fd').length).toBe(fdsBefore);
+    expect(zombieChildren(process.pid)).toEqual([]);
+  });
+});
+
 describe('spawn: bad input', () => {
   it('throws Node-style argument errors', () => {
     expect(() => p.spawn(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
