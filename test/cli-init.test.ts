@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { ROOT, alive, run, waitFor } from './helpers';
 
 const BIN = path.join(ROOT, 'bin', 'procctl.js');
-const PID1 = ['--pid', '--fork', '--mount-proc', process.execPath, BIN, 'init'];
+// --kill-child: if a test times out and kills unshare, the namespace's PID 1 (and
+// with it every process in the namespace) dies too instead of lingering.
+const PID1 = ['--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, BIN, 'init'];
 
 /** `unshare --pid --fork --mount-proc node bin/procctl.js init <args>`: init is PID 1. */
 function asPid1(args: string[], opts = {}) {
