@@ -189,7 +189,8 @@ export function forwardSignals(target: ForwardTarget, options: ForwardSignalsOpt
   const rewrite = opts.rewrite === undefined ? new Map<number, number>() : parseRewrite(opts.rewrite);
   const numbers = opts.signals === undefined ? forwardableSignals().map((s) => toSignalNumber(s, 'signal')) : parseSignalList(opts.signals);
   const pid = target.pid;
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) {
+  // pid_t is 32-bit: a larger number would only fail later, at the first kill().
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff) {
     throw invalidArgValue('target.pid', pid, 'must be the pid (a positive integer) of a running child');
   }
   const native = requireNative<SignalsNative>('signalForwarding', 'sigaction');

@@ -6,7 +6,7 @@
  * gosu); any other string is a name that must exist. Unknown names are errors,
  * never a silent run as root.
  */
-import { invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { requireNative } from './platform';
 import { validateString, INT32_MAX } from './validate';
 
@@ -67,7 +67,7 @@ function users(): UsersNative {
 function parseId(value: IdLike, name: string): number | string {
   if (typeof value === 'number') {
     if (!Number.isInteger(value) || value < 0 || value > MAX_ID) {
-      throw invalidArgValue(name, value, `must be an id 0..${MAX_ID}`);
+      throw outOfRange(name, `an integer id >= 0 && <= ${MAX_ID}`, value);
     }
     return value;
   }

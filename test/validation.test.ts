@@ -2,6 +2,7 @@
 // These calls are rejected before any syscall, so they can run in the test process.
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
+import { runFixture } from './helpers';
 
 const require = createRequire(import.meta.url);
 const p = require('../dist/index.js') as typeof import('../lib/index');
@@ -71,5 +72,165 @@ describe('argument validation', () => {
     expect(p.signalName(15)).toBe('SIGTERM');
     expect(p.signalName(6)).toBe('SIGABRT');
     expect(p.signalName(0)).toBe(null);
+  });
+});
+
+// exec calls run in a child fixture: a case wrongly accepted would replace the
+// process running it.
+describe('argument validation: execve, execvp, reexec, duplicateFd, fdOf', () => {
+  const TYPE = ['TypeError', 'ERR_INVALID_ARG_TYPE'];
+  const VALUE = ['TypeError', 'ERR_INVALID_ARG_VALUE'];
+  const RANGE = ['RangeError', 'ERR_OUT_OF_RANGE'];
+  const SIGNAL = ['TypeError', 'ERR_UNKNOWN_SIGNAL'];
+  const expected: Record<string, string[]> = {
+    'execve(5)': TYPE,
+    'execve(T, "x")': TYPE,
+    'execve(T, [1])': TYPE,
+    'execve(T, ["a\\0b"])': VALUE,
+    'execve("/bin/tr\\0ue")': VALUE,
+    'execve(T, [], null)': TYPE,
+    'execve(T, [], "x")': TYPE,
+    'argv0: 5': TYPE,
+    'argv0: NUL': VALUE,
+    'env: 5': TYPE,
+    'env: ["NOEQUALS"]': VALUE,
+    'env: [5]': TYPE,
+    'env: {"A=B"}': VALUE,
+    'env: {"": x}': VALUE,
+    'env: {A: NUL}': VALUE,
+    'env: {"A\\0": x}': VALUE,
+    'inheritFds: 3': TYPE,
+    'inheritFds: [-1]': RANGE,
+    'inheritFds: [NaN]': RANGE,
+    'inheritFds: [1.5]': RANGE,
+    'inheritFds: [2**31]': RANGE,
+    'inheritFds: ["3"]': TYPE,
+    'cwd: 5': TYPE,
+    'cwd: NUL': VALUE,
+    'signalMask: "SIGTERM"': TYPE,
+    'signalMask: ["SIGNOPE"]': SIGNAL,
+    'signalMask: [65]': RANGE,
+    'signalMask: [0]': RANGE,
+    'signalMask: [NaN]': RANGE,
+    'signalMask: ["SIGKILL"]': VALUE,
+    'signalMask: ["toString"]': SIGNAL,
+    'setsid: 1': TYPE,
+    'noNewPrivs: "yes"': TYPE,
+    'flushStdio: null': TYPE,
+    'parentDeathSignal: "SIGNOPE"': SIGNAL,
+    'parentDeathSignal: "constructor"': SIGNAL,
+    'parentDeathSignal: -1': RANGE,
+    'parentDeathSignal: NaN': RANGE,
+    'parentDeathSignal: 1e10': RANGE,
+    'parentDeathSignal: {}': TYPE,
+    'umask: -1': RANGE,
+    'umask: 0o1000': RANGE,
+    'umask: NaN': RANGE,
+    'umask: 1.5': RANGE,
+    'umask: "022"': TYPE,
+    'user: unknown name': VALUE,
+    'user: -1': RANGE,
+    'user: 2**32': RANGE,
+    'user: 1.5': RANGE,
+    'user: {}': TYPE,
+    'user: NUL': VALUE,
+    'group: unknown name': VALUE,
+    'group: NaN': RANGE,
+    'groups: "wheel"': TYPE,
+    'groups: [{}]': TYPE,
+    'groups: [-1]': RANGE,
+    'groups: [unknown]': VALUE,
+    'unknown option': VALUE,
+    'execvp(null)': TYPE,
+    'execvp(T, [], {env: 5})': TYPE,
+    'execvp(T, [], {umask: NaN})': RANGE,
+    'reexec("x")': TYPE,
+    'reexec({args: "x"})': TYPE,
+    'reexec({args: [NUL]})': VALUE,
+    'reexec({execArgv: [5]})': TYPE,
+    'reexec({inheritFds: [-1]})': RANGE,
+    'reexec({bogus: 1})': VALUE,
+    'duplicateFd(-1)': RANGE,
+    'duplicateFd("1")': TYPE,
+    'duplicateFd(NaN)': RANGE,
+    'fdOf({})': TYPE,
+    'fdOf(null)': TYPE,
+  };
+
+  it('every bad-input case throws the documented error, and nothing changes', async () => {
+    const r = await runFixture('exec-validate.cjs');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { results, before, after } = JSON.parse(r.stdout) as {
+      results: Record<string, { name?: string; code?: string; message?: string; returned?: string }>;
+      before: unknown;
+      after: unknown;
+    };
+    expect(Object.keys(results).sort()).toEqual(Object.keys(expected).sort());
+    const got = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, [v.name, v.code]]));
+    expect(got).toEqual(expected);
+    for (const v of Object.values(results)) expect(v.message!.length).toBeGreaterThan(10);
+    expect(after).toEqual(before);
+  });
+});
+
+describe('argument validation: forwardSignals, startReaper, spawn (rejected before anything starts)', () => {
+  const target = { pid: process.pid };
+  const more: Case[] = [
+    ['forwardSignals(null)', () => p.forwardSignals(null as never), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['forwardSignals({pid: 0})', () => p.forwardSignals({ pid: 0 }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['forwardSignals({pid: NaN})', () => p.forwardSignals({ pid: NaN }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['forwardSignals({pid: 2**31})', () => p.forwardSignals({ pid: 2 ** 31 }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['forwardSignals({pid: "1"})', () => p.forwardSignals({ pid: '1' as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['forwardSignals(t, "x")', () => p.forwardSignals(target, 'x' as never), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['forwardSignals signals: "SIGTERM"', () => p.forwardSignals(target, { signals: 'SIGTERM' as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['forwardSignals signals: [NaN]', () => p.forwardSignals(target, { signals: [NaN] }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['forwardSignals signals: [40]', () => p.forwardSignals(target, { signals: [40] }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['forwardSignals signals: ["toString"]', () => p.forwardSignals(target, { signals: ['toString' as never] }), 'ERR_UNKNOWN_SIGNAL', TypeError],
+    ['forwardSignals rewrite: 5', () => p.forwardSignals(target, { rewrite: 5 as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['forwardSignals rewrite {SIGTERM: -1}', () => p.forwardSignals(target, { rewrite: { SIGTERM: -1 } }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['forwardSignals rewrite {NOPE: 1}', () => p.forwardSignals(target, { rewrite: { NOPE: 1 } as never }), 'ERR_UNKNOWN_SIGNAL', TypeError],
+    ['forwardSignals onSignal: 1', () => p.forwardSignals(target, { onSignal: 1 as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['forwardSignals stopOnExit: "no"', () => p.forwardSignals(target, { stopOnExit: 'no' as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['startReaper("x")', () => p.startReaper('x' as never), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['startReaper({subreaper: 1})', () => p.startReaper({ subreaper: 1 as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['startReaper({skip: "x"})', () => p.startReaper({ skip: 'x' as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['startReaper({bogus: 1})', () => p.startReaper({ bogus: 1 } as never), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn(5)', () => p.spawn(5 as never), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn(NUL)', () => p.spawn('/bin/tr\u0000ue'), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn(T, "x")', () => p.spawn('/bin/true', 'x' as never), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn(T, [NUL])', () => p.spawn('/bin/true', ['a\u0000']), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn(T, [], "x")', () => p.spawn('/bin/true', [], 'x' as never), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn env {A: NUL}', () => p.spawn('/bin/true', [], { env: { A: 'x\u0000' } }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn cwd: 5', () => p.spawn('/bin/true', [], { cwd: 5 as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn umask: NaN', () => p.spawn('/bin/true', [], { umask: NaN }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn umask: -1', () => p.spawn('/bin/true', [], { umask: -1 }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn user: -1', () => p.spawn('/bin/true', [], { user: -1 }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn user: unknown', () => p.spawn('/bin/true', [], { user: 'no-such-user-procctl' }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn parentDeathSignal: "SIGNOPE"', () => p.spawn('/bin/true', [], { parentDeathSignal: 'SIGNOPE' as never }), 'ERR_UNKNOWN_SIGNAL', TypeError],
+    ['spawn killSignal: 99', () => p.spawn('/bin/true', [], { killSignal: 99 }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn killTimeout: -1', () => p.spawn('/bin/true', [], { killTimeout: -1 }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn killTimeout: NaN', () => p.spawn('/bin/true', [], { killTimeout: NaN }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn processGroup: -1', () => p.spawn('/bin/true', [], { processGroup: -1 }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn stdio: [-1]', () => p.spawn('/bin/true', [], { stdio: [-1] as never }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn stdio: ["bogus"]', () => p.spawn('/bin/true', [], { stdio: ['bogus'] as never }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn rlimits: {nofile: "x"}', () => p.spawn('/bin/true', [], { rlimits: { nofile: 'x' as never } }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn rlimits: {nofile: [NaN, NaN]}', () => p.spawn('/bin/true', [], { rlimits: { nofile: [NaN, NaN] } }), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn signal: {}', () => p.spawn('/bin/true', [], { signal: {} as never }), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn bogus option', () => p.spawn('/bin/true', [], { bogus: 1 } as never), 'ERR_INVALID_ARG_VALUE', TypeError],
+  ];
+  it.each(more)('%s throws the documented error', (_label, fn, code, type) => {
+    let caught: unknown;
+    let returned: unknown;
+    try {
+      returned = fn();
+    } catch (err) {
+      caught = err;
+    }
+    // Clean up whatever a wrongly accepted call started before failing the test.
+    if (returned && typeof (returned as { stop?: unknown }).stop === 'function') (returned as { stop(): void }).stop();
+    if (returned && typeof (returned as { kill?: unknown }).kill === 'function') (returned as { kill(s: string): void }).kill('SIGKILL');
+    expect(caught).toBeInstanceOf(type);
+    expect((caught as { code: string }).code).toBe(code);
   });
 });
