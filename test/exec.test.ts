@@ -296,6 +296,37 @@ describe('credential drop in place', () => {
     expect(s.lines).toContain(`Groups:\t${daemonGid} `);
   });
 
+  it("groups: 'init' gives the user's groups from the group database, as `id -G` lists them", async () => {
+    // A user of our own with supplementary groups, so 'init' is not just the primary group.
+    const user = 'procctl_exec';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        execFileSync('id', [user], { stdio: 'ignore' });
+        break;
+      } catch {
+        try {
+          execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', '--groups', 'users,games', user], { stdio: 'pipe' });
+          break;
+        } catch (err) {
+          // Another suite's useradd holds the passwd lock: try again shortly.
+          if (attempt >= 20) throw err;
+          await new Promise((res) => setTimeout(res, 250));
+        }
+      }
+    }
+    const ids = execFileSync('id', ['-G', user], { encoding: 'utf8' }).trim().split(/\s+/).map(Number).sort((a, b) => a - b);
+    expect(ids.length).toBeGreaterThanOrEqual(3); // primary + users + games
+    const s = start(path.join(FIXTURES, FIXTURE), ['credentials', JSON.stringify({ user, groups: 'init' })]);
+    const { pid } = (await s.json(0)) as { pid: number };
+    await waitFor(() => s.lines.includes('ready'), 10_000, 'ready');
+    const st = procStatus(pid);
+    const uid = execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim();
+    const gid = execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim();
+    expect(st.Uid.split('\t')).toEqual([uid, uid, uid, uid]);
+    expect(st.Gid.split('\t')).toEqual([gid, gid, gid, gid]);
+    expect(st.Groups.trim().split(/\s+/).map(Number).sort((a, b) => a - b)).toEqual(ids);
+  });
+
   it("user alone clears root's supplementary groups", async () => {
     const s = start(path.join(FIXTURES, FIXTURE), ['credentials', JSON.stringify({ user: 'nobody' })]);
     const { pid } = (await s.json(0)) as { pid: number };
