@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ROOT, run } from './helpers';
@@ -104,6 +104,17 @@ describe('procctl exec', () => {
     }
   });
 
+  it('`--` ends the options; options after USER belong to the command', async () => {
+    const r = await run(process.execPath, [BIN, 'exec', '--', 'nobody', 'sh', '-c', 'echo "$(id -un) $*"', 'x', '--help', '-V', '--setsid']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('nobody --help -V --setsid\n');
+    // A USER starting with '-' can only be given after `--` (here it is then an unknown user).
+    const dash = await run(process.execPath, [BIN, 'exec', '--', '-nobody', 'true']);
+    expect(dash.code).toBe(1);
+    expect(dash.stderr).toMatch(/^procctl exec: invalid user spec '-nobody'/);
+  });
+
   it('127 for a missing command, 126 for a non-executable one', async () => {
     // (a PATH entry nobody cannot search, like /root/..., would make it EACCES -> 126, as execvp(3))
     const missing = await run(process.execPath, [BIN, 'exec', 'nobody', 'no-such-command-anywhere'], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
@@ -140,6 +151,31 @@ describe('procctl exec', () => {
     const help = await run(process.execPath, [BIN, 'exec', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: procctl exec');
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const version = await run(process.execPath, [BIN, 'exec', flag]);
+      expect(version.code, flag).toBe(0);
+      expect(version.stdout, flag).toBe(`procctl ${pkg.version}\n`);
+    }
+    // Bad option values: status 2, one line naming the option, nothing run.
+    for (const [args, text] of [
+      [['--keep-fd', '-1'], '--keep-fd'],
+      [['--keep-fd', '2'], '--keep-fd'],
+      [['--keep-fd', '1.5'], '--keep-fd'],
+      [['--pdeathsig', 'NOPE'], '--pdeathsig'],
+      [['--pdeathsig', '0'], '--pdeathsig'],
+      [['--umask', '1022'], '--umask'],
+      [['--umask', '8'], '--umask'],
+      [['--setsid=1'], '--setsid'],
+      [['--bogus'], '--bogus'],
+      [['-x'], '-x'],
+    ] as const) {
+      const r = await run(process.execPath, [BIN, 'exec', ...args, 'nobody', 'sh', '-c', 'echo RAN']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(text);
+    }
     const short = await run(process.execPath, [BIN, 'exec', 'nobody']);
     expect(short.code).toBe(2);
     const both = await run(process.execPath, [BIN, 'exec', '--groups', 'users', '--clear-groups', 'nobody', 'true']);

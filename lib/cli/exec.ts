@@ -77,8 +77,10 @@ export function parseExecArgs(argv: readonly string[]): ExecConfig | 'help' | 'v
   const umaskArg = options.get('umask');
   let umask: number | null = null;
   if (umaskArg) {
-    if (!/^[0-7]{1,4}$/.test(umaskArg[0]!)) throw new UsageError(`--umask: '${umaskArg[0]}' is not an octal mode like 022`);
-    umask = parseInt(umaskArg[0]!, 8) & 0o777;
+    // Up to 0777 (a leading 0 allowed): a umask has no setuid/setgid/sticky bits,
+    // and '1022' must not quietly become 022.
+    if (!/^0?[0-7]{1,3}$/.test(umaskArg[0]!)) throw new UsageError(`--umask: '${umaskArg[0]}' is not an octal mode 0..0777 like 022`);
+    umask = parseInt(umaskArg[0]!, 8);
   }
   const pd = options.get('pdeathsig');
   return {
