@@ -33,6 +33,8 @@ import { wait4, type WaitStatus } from './wait';
 
 interface ReaperNative {
   reaperPeekExited(): number;
+  /** pids of the children libuv waits for on Node's loop (ref'd or not). */
+  reaperLibuvChildren(): number[];
 }
 
 export interface ReaperOptions {
@@ -127,6 +129,7 @@ export class Reaper extends EventEmitter<ReaperEvents> {
   #initialScan: NodeJS.Immediate | null = null;
   #retry: NodeJS.Immediate | null = null;
   #reaped = 0;
+  #native: ReaperNative;
 
   /** @internal use startReaper() */
   constructor(options: ReaperOptions = {}) {
@@ -135,7 +138,7 @@ export class Reaper extends EventEmitter<ReaperEvents> {
     rejectUnknownOptions(opts, ['subreaper', 'skip']);
     const subreaper = opts.subreaper === undefined ? false : validateBoolean(opts.subreaper, 'options.subreaper');
     this.#skip = opts.skip === undefined ? null : (validateFunction(opts.skip, 'options.skip') as (pid: number) => boolean);
-    requireNative<ReaperNative>('reaper', 'waitid');
+    this.#native = requireNative<ReaperNative>('reaper', 'waitid');
     if (!isMainThread) {
       const err = new Error('A Reaper must run on the main thread: Worker threads receive no signals') as Error & { code: string };
       err.code = 'ERR_WORKER_UNSUPPORTED_OPERATION';
@@ -184,14 +187,20 @@ export class Reaper extends EventEmitter<ReaperEvents> {
     if (!this.#running) return [];
     const out: WaitStatus[] = [];
     const children = listMainThreadChildren();
+    // libuv's own children (child_process, including unref'd ones spawned before
+    // this Reaper started, which neither the spawn patch nor the active-handle
+    // scan can see): libuv reaps them and emits their 'exit'.
+    // (An addon older than this file lacks the call: then only the spawn patch
+    // and the active-handle scan protect child_process children.)
+    const libuvOwned = new Set(typeof this.#native.reaperLibuvChildren === 'function' ? this.#native.reaperLibuvChildren() : []);
     if (children !== null) {
       for (const pid of children) {
-        if (!this.#mayReap(pid)) continue;
+        if (libuvOwned.has(pid) || !this.#mayReap(pid)) continue;
         const st = this.#reapPid(pid);
         if (st) out.push(st);
       }
     } else {
-      this.#reapByPeeking(out);
+      this.#reapByPeeking(out, libuvOwned);
     }
     for (const st of out) {
       this.#reaped++;
@@ -232,18 +241,17 @@ export class Reaper extends EventEmitter<ReaperEvents> {
   }
 
   /** No /proc: peek with WNOWAIT; an owned zombie in front hides the rest until its owner reaps it. */
-  #reapByPeeking(out: WaitStatus[]): void {
-    const native = requireNative<ReaperNative>('reaper', 'waitid');
+  #reapByPeeking(out: WaitStatus[], libuvOwned: Set<number>): void {
     for (;;) {
       let pid: number;
       try {
-        pid = native.reaperPeekExited();
+        pid = this.#native.reaperPeekExited();
       } catch (err) {
         if (err instanceof SystemError && err.code === 'ECHILD') return;
         throw err;
       }
       if (pid === 0) return;
-      if (!this.#mayReap(pid)) {
+      if (libuvOwned.has(pid) || !this.#mayReap(pid)) {
         // Its owner reaps it on this same loop turn; look again right after.
         if (this.#retry === null) {
           this.#retry = setImmediate(() => {

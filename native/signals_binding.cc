@@ -4,6 +4,10 @@
 #include "reaper.h"
 #include "signals.h"
 
+#include <uv.h>
+
+#include <vector>
+
 namespace procctl {
 
 namespace {
@@ -51,6 +55,31 @@ Napi::Value PeekExited(const Napi::CallbackInfo& info) {
   return Check(info.Env(), ReaperPeekExited(), "waitid");
 }
 
+// The pids of every child libuv is waiting for on Node's loop: child_process
+// children, ref'd or unref'd, whenever and by whoever they were spawned. libuv
+// keeps a uv_process_t for each until it has reaped it, so the Reaper must
+// leave these pids alone. uv_walk visits unref'd handles too (unlike
+// process._getActiveHandles()).
+Napi::Value LibuvChildren(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    throw Napi::Error::New(env, "no event loop");
+  }
+  std::vector<int> pids;
+  uv_walk(
+      loop,
+      [](uv_handle_t* handle, void* arg) {
+        if (handle->type != UV_PROCESS || uv_is_closing(handle)) return;
+        int pid = reinterpret_cast<uv_process_t*>(handle)->pid;
+        if (pid > 0) static_cast<std::vector<int>*>(arg)->push_back(pid);
+      },
+      &pids);
+  Napi::Array out = Napi::Array::New(env, pids.size());
+  for (size_t i = 0; i < pids.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, pids[i]));
+  return out;
+}
+
 }  // namespace
 
 void InitSignals(Napi::Env env, Napi::Object exports) {
@@ -62,6 +91,7 @@ void InitSignals(Napi::Env env, Napi::Object exports) {
   exports.Set("signalDisposition", Napi::Function::New(env, Disposition));
   exports.Set("signalSetDisposition", Napi::Function::New(env, SetDisposition));
   exports.Set("reaperPeekExited", Napi::Function::New(env, PeekExited));
+  exports.Set("reaperLibuvChildren", Napi::Function::New(env, LibuvChildren));
   exports.Set("ttySetForeground", Napi::Function::New(env, SetForeground));
   exports.Set("ttyGetForeground", Napi::Function::New(env, GetForeground));
   exports.Set("ttyGetSession", Napi::Function::New(env, GetSession));

@@ -41,6 +41,17 @@ describe('Reaper', () => {
     expect(out.idleCpuMs).toBeLessThan(50);
   });
 
+  it("never takes an unref'd child_process child spawned before it started; still reaps a real orphan", async () => {
+    const r = await runFixture('reaper-unref.cjs');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.zombiesBefore).toEqual(['Z', 'Z', 'Z', 'Z', 'Z', 'Z']); // all exited before reapNow()
+    expect(out.stolen).toBe(0);
+    expect(out.reaped).toEqual([{ pid: out.orphan, exitCode: 7 }]);
+    expect(out.exits).toEqual(Object.fromEntries(out.kids.map((pid: number, i: number) => [String(pid), 40 + i])));
+  });
+
   it('rejects bad options with Node-style errors', () => {
     expect(() => procctl.startReaper({ subreaper: 'yes' as unknown as boolean })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => procctl.startReaper({ skip: 5 as unknown as () => boolean })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
