@@ -16,8 +16,11 @@ const generation = Number(process.env.SELF_UPDATE_GENERATION ?? '1');
 
 const server = http.createServer((req, res) => {
   const delay = Number(new URL(req.url, 'http://localhost').searchParams.get('delay') ?? 0);
+  // Headers at once, the body after `delay` ms: a client knows its request is
+  // being handled (accepted by this generation) before the answer comes.
+  res.setHeader('content-type', 'application/json');
+  res.flushHeaders();
   setTimeout(() => {
-    res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ pid: process.pid, generation }) + '\n');
   }, delay);
 });

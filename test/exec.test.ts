@@ -59,9 +59,10 @@ function tcpRead(port: number): Promise<string> {
   });
 }
 
-function httpGet(port: number, urlPath: string): Promise<{ status: number; body: string }> {
+function httpGet(port: number, urlPath: string, onHeaders?: () => void): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+      onHeaders?.();
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -386,8 +387,11 @@ describe('examples/self-update.mjs', () => {
     const s = start(path.join(ROOT, 'examples', 'self-update.mjs'), []);
     const ready = (await s.json(0)) as { port: number; pid: number; generation: number };
     expect(ready.generation).toBe(1);
-    const slow = httpGet(ready.port, '/?delay=800'); // in flight across the SIGHUP
-    await new Promise((res) => setTimeout(res, 150));
+    // In flight across the SIGHUP: sent, and its headers back (so generation 1
+    // accepted it) before the signal; the body comes 800 ms later.
+    let accepted = false;
+    const slow = httpGet(ready.port, '/?delay=800', () => (accepted = true));
+    await waitFor(() => accepted, 10_000, 'slow request accepted by generation 1');
     s.child.kill('SIGHUP');
     await waitFor(() => s.lines.some((l) => l.includes('"updating"')), 5000, 'update started');
     const waiting = httpGet(ready.port, '/'); // Node stopped accepting: waits in the backlog
