@@ -351,6 +351,22 @@ describe('credential drop in place', () => {
     process.kill(child, 'SIGKILL');
   });
 
+  it('a failing credential step names the step; what took effect is listed in unrestored, the rest restored', async () => {
+    const r = await fixture('step-fail', [], { uid: 65534, gid: 65534 });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.r1).toMatchObject({ name: 'SystemError', code: 'EPERM', syscall: 'setgroups', stage: 'setgroups' });
+    expect(out.r1.message).toMatch(/^EPERM: operation not permitted, setgroups/);
+    expect(out.r1.message).not.toContain('not undone');
+    expect(out.mid).toEqual(out.before); // umask, cwd, signals, fds all back
+    expect(out.r2).toMatchObject({ code: 'EPERM', syscall: 'setgroups', stage: 'setgroups' });
+    expect(out.r2.message).toContain('already changed and not undone: setsid');
+    expect(out.unrestored).toEqual(['setsid']);
+    expect(out.sid).toBe(out.pid); // setsid really took effect
+    expect(out.after).toEqual(out.before);
+    expect(out.before.uid).toBe('65534\t65534\t65534\t65534');
+  });
+
   it('checks the target user can execute the file before any irreversible change', async () => {
     const r = await fixture('preflight');
     const out = JSON.parse(r.stdout);
