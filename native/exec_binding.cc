@@ -11,8 +11,10 @@
 #include <cerrno>
 #include <cmath>
 
-// libuv (exported by the node binary). UV_RUN_ONCE is 1 in every libuv 1.x.
-extern "C" int uv_run(struct uv_loop_s* loop, int mode);
+#include <uv.h>
+
+#include <utility>
+#include <vector>
 
 namespace procctl {
 
@@ -143,12 +145,52 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
 
 // Runs one turn of the event loop (blocking until something happens), so queued
 // stdout/stderr writes make progress while execve waits for them.
+//
+// This is a uv_run() nested inside a callback of the outer one, which libuv does
+// not support in general. Node's setImmediate processing is the part that breaks:
+// re-entered from inside an immediate callback with more immediates queued, it
+// aborts the process (FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal). So the
+// check and idle handles (Node's immediate queue runs from a uv_check_t; its
+// uv_idle_t keeps the poll from blocking while immediates wait) are stopped for
+// the nested turn and started again after it: queued immediates wait until exec
+// has returned. Timers and I/O callbacks still run (see docs/exec.md).
+struct PausedHandles {
+  std::vector<std::pair<uv_check_t*, uv_check_cb>> checks;
+  std::vector<std::pair<uv_idle_t*, uv_idle_cb>> idles;
+};
+
 Napi::Value RunLoopOnce(const Napi::CallbackInfo& info) {
-  struct uv_loop_s* loop = nullptr;
+  uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(info.Env(), &loop) != napi_ok || loop == nullptr) {
     throw Napi::Error::New(info.Env(), "no event loop");
   }
-  return Napi::Boolean::New(info.Env(), uv_run(loop, 1 /* UV_RUN_ONCE */) != 0);
+  PausedHandles paused;
+  uv_walk(
+      loop,
+      [](uv_handle_t* handle, void* arg) {
+        if (!uv_is_active(handle) || uv_is_closing(handle)) return;
+        auto* p = static_cast<PausedHandles*>(arg);
+        if (handle->type == UV_CHECK) {
+          auto* check = reinterpret_cast<uv_check_t*>(handle);
+          p->checks.emplace_back(check, check->check_cb);
+        } else if (handle->type == UV_IDLE) {
+          auto* idle = reinterpret_cast<uv_idle_t*>(handle);
+          p->idles.emplace_back(idle, idle->idle_cb);
+        }
+      },
+      &paused);
+  for (auto& c : paused.checks) uv_check_stop(c.first);
+  for (auto& i : paused.idles) uv_idle_stop(i.first);
+  int alive = uv_run(loop, UV_RUN_ONCE);
+  // Started again in reverse, so they keep their order (uv_*_start inserts at
+  // the head of the loop's list). A handle closed meanwhile stays stopped.
+  for (auto it = paused.checks.rbegin(); it != paused.checks.rend(); ++it) {
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(it->first))) uv_check_start(it->first, it->second);
+  }
+  for (auto it = paused.idles.rbegin(); it != paused.idles.rend(); ++it) {
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(it->first))) uv_idle_start(it->first, it->second);
+  }
+  return Napi::Boolean::New(info.Env(), alive != 0);
 }
 
 // A close-on-exec duplicate (>= 3) of fd: keeps a listening socket open after

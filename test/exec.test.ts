@@ -157,6 +157,15 @@ describe('execve replaces the process in place', () => {
     }
   });
 
+  it('exec from a setImmediate callback with more immediates queued: no abort; queued immediates wait for exec to return', async () => {
+    const r = await fixture('flush-immediates');
+    expect(r.stderr).toBe('');
+    expect(r.signal).toBe(null);
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(3 * (1 << 19) + 1 + '["ENOENT","ENOENT","ENOENT"]\n'.length);
+    expect(r.stdout.endsWith('z\n["ENOENT","ENOENT","ENOENT"]\n')).toBe(true);
+  });
+
   it('a callback throwing during the flush is an ordinary uncaught exception; a failed exec then restores everything', async () => {
     const r = await fixture('flush-throw');
     expect(r.code).toBe(0);
