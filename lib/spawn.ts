@@ -199,7 +199,7 @@ function abortError(reason: unknown): Error {
 // ---- exit watching without pidfds: SIGCHLD through Node's loop ----------------
 
 /** Children without a pidfd, waiting for their SIGCHLD: pid -> exit callback. */
-const sigchldWaiters = new Map<number, (raw: RawExit) => void>();
+const sigchldWaiters = new Map<number, (raw: RawExit | Error) => void>();
 let sigchldInstalled = false;
 /** One ref'd timer keeps the loop alive while such a child runs (signal handles do not). */
 let keepAlive: NodeJS.Timeout | null = null;
@@ -211,8 +211,11 @@ function onSigchld(): void {
     let raw: RawExit | null;
     try {
       raw = n.wait4(pid, true, false, false);  // only this pid: never anyone else's child
-    } catch {
-      continue;  // ECHILD would mean somebody stole it; keep waiting is pointless but harmless
+    } catch (err) {
+      // ECHILD: somebody else (a wait4(-1) elsewhere) reaped our child; its status is lost.
+      sigchldWaiters.delete(pid);
+      done(err as Error);
+      continue;
     }
     if (raw !== null) {
       sigchldWaiters.delete(pid);
@@ -235,7 +238,7 @@ function updateKeepAlive(delta: number): void {
   }
 }
 
-function watchBySigchld(pid: number, done: (raw: RawExit) => void): void {
+function watchBySigchld(pid: number, done: (raw: RawExit | Error) => void): void {
   sigchldWaiters.set(pid, done);
   if (!sigchldInstalled) {
     process.on('SIGCHLD', onSigchld);
@@ -465,7 +468,11 @@ export class Subprocess extends EventEmitter {
   readonly stderr: Readable | null;
   /** One entry per child fd: the parent's stream for 'pipe' entries, else null. */
   readonly stdio: ReadonlyArray<net.Socket | null>;
-  /** Resolves once the child has exited and been reaped; never rejects. */
+  /**
+   * Resolves once the child has exited and been reaped. Rejects (with the
+   * SystemError, code ECHILD) only when something else in the process reaped the
+   * child first (a `wait4(-1)` / `reapZombies()` elsewhere), so its status is lost.
+   */
   readonly exited: Promise<ExitStatus>;
   /** Which engine started the child: 'clone3', 'clone' or 'fork'. */
   readonly engine: SpawnEngine;
@@ -476,12 +483,14 @@ export class Subprocess extends EventEmitter {
   #watch: object | null = null;
   #status: ExitStatus | null = null;
   #resolve!: (s: ExitStatus) => void;
+  #reject!: (err: Error) => void;
   #killSignal: number;
   #killTimeout: number | undefined;
   #timers = new Set<NodeJS.Timeout>();
   #abort: { signal: AbortSignal; listener: () => void } | null = null;
   #refed = true;
   #bySigchld = false;
+  #lost: Error | null = null;
   #native: SpawnNative;
 
   /** @internal Use spawn(). */
@@ -507,9 +516,13 @@ export class Subprocess extends EventEmitter {
     this.stderr = streams[2] ?? null;
     this.#killSignal = killSignal;
     this.#killTimeout = killTimeout;
-    this.exited = new Promise<ExitStatus>((resolve) => {
+    this.exited = new Promise<ExitStatus>((resolve, reject) => {
       this.#resolve = resolve;
+      this.#reject = reject;
     });
+    // A lost status (see `exited`) must reach whoever awaits `exited`, but must not
+    // crash a program that never looks at it as an unhandled rejection.
+    this.exited.catch(() => {});
     registerOwnedChild(pid, 'procctl');
     if (pidfd >= 0) {
       // The native watcher owns the pidfd from here and closes it after the reap.
@@ -521,26 +534,20 @@ export class Subprocess extends EventEmitter {
     }
   }
 
+  /** True once the child has been reaped, by us or (status lost) by someone else. */
+  get #gone(): boolean {
+    return this.#status !== null || this.#lost !== null;
+  }
+
   /** The exit status once reaped, else null. */
   get exitStatus(): ExitStatus | null {
     return this.#status;
   }
 
   #onExit(res: RawExit | Error): void {
-    if (this.#status !== null) return;
-    if (res instanceof Error) {
-      // waitid on our own pidfd failed (cannot happen unless someone reaped it):
-      // report it as an uncaught error rather than failing silently. The native
-      // side has closed the pidfd: forget its number, which may be reused.
-      this.#pidfd = -1;
-      this.#watch = null;
-      process.nextTick(() => {
-        throw res;
-      });
-      return;
-    }
-    const status = decodeStatus(res, res.rusage);
-    this.#status = status;
+    if (this.#gone) return;
+    // Either way the child is gone: the native side has closed the pidfd (forget
+    // its number, which may be reused) and nothing is left to kill or time.
     this.#pidfd = -1;
     this.#watch = null;
     if (this.#refed && this.#bySigchld) updateKeepAlive(-1);
@@ -551,6 +558,15 @@ export class Subprocess extends EventEmitter {
       this.#abort.signal.removeEventListener('abort', this.#abort.listener);
       this.#abort = null;
     }
+    if (res instanceof Error) {
+      // waitid/wait4 on our own child failed: someone else reaped it (ECHILD).
+      this.#lost = res;
+      this.#reject(res);
+      if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', res));
+      return;
+    }
+    const status = decodeStatus(res, res.rusage);
+    this.#status = status;
     this.#resolve(status);
     process.nextTick(() => this.emit('exit', status));
   }
@@ -562,7 +578,8 @@ export class Subprocess extends EventEmitter {
    */
   kill(signal: SignalLike = 'SIGTERM'): boolean {
     const sig = toSignalNumber(signal, 'signal', { allowZero: true });
-    if (this.#status !== null) return false;
+    // Reaped (by us or, lost, by someone else): the pid may already be recycled.
+    if (this.#gone) return false;
     try {
       if (this.#pidfd >= 0) this.#native.pidfdSendSignal(this.#pidfd, sig);
       else process.kill(this.pid, sig);  // not reaped yet, so the pid is still ours
@@ -603,7 +620,7 @@ export class Subprocess extends EventEmitter {
   }
 
   #setRef(on: boolean): void {
-    if (this.#status !== null || this.#refed === on) return;
+    if (this.#gone || this.#refed === on) return;
     this.#refed = on;
     if (this.#watch !== null) this.#native.setWatchRef(this.#watch, on);
     else if (this.#bySigchld) updateKeepAlive(on ? +1 : -1);
@@ -617,12 +634,12 @@ export class Subprocess extends EventEmitter {
 
   /** Sends killSignal now, and SIGKILL (to the group when it leads one) after `ms`. */
   terminate(ms: number | undefined = this.#killTimeout): void {
-    if (this.#status !== null) return;
+    if (this.#gone) return;
     this.kill(this.#killSignal);
     if (ms === undefined) return;
     const t = setTimeout(() => {
       this.#timers.delete(t);
-      if (this.#status !== null) return;
+      if (this.#gone) return;
       if (this.pgid === this.pid) this.killGroup('SIGKILL');  // it leads its own group
       this.kill('SIGKILL');
     }, ms);
@@ -638,8 +655,9 @@ export class Subprocess extends EventEmitter {
 
   /** `await using child = spawn(...)`: kills (killSignal, SIGKILL after killTimeout ?? 5000 ms), reaps, closes pipes. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#status === null) this.terminate(this.#killTimeout ?? 5000);
-    await this.exited;
+    if (!this.#gone) this.terminate(this.#killTimeout ?? 5000);
+    // A status lost to another reaper is reported by `exited`, not by disposal.
+    await this.exited.catch(() => undefined);
     for (const s of this.stdio) s?.destroy();
   }
 }
