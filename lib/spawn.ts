@@ -732,9 +732,21 @@ export interface RunResult {
  * stdio defaults to ['ignore', 'pipe', 'pipe']. Resolves once the child has been
  * reaped and both pipes have closed; rejects only when the spawn itself fails.
  */
-export async function run(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<RunResult> {
+export function run(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<RunResult> {
+  // Bad arguments throw synchronously (as execFile does); a child that could not
+  // be started (a SystemError naming the stage) rejects the promise.
   const opts = validateOptions(options) as SpawnOptions;
-  const child = spawn(file, args, { ...opts, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+  let child: Subprocess;
+  try {
+    child = spawn(file, args, { ...opts, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    if (err instanceof SystemError) return Promise.reject(err);
+    throw err;
+  }
+  return collectRun(child);
+}
+
+async function collectRun(child: Subprocess): Promise<RunResult> {
   const collect = (s: Readable | null): Promise<string> =>
     s === null
       ? Promise.resolve('')

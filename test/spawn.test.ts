@@ -412,3 +412,14 @@ describe('spawn: bad input', () => {
     expect(() => p.spawn('/bin/true', [], { env: { A: 'x\u0000' } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 });
+
+describe('run: errors', () => {
+  it('throws argument errors synchronously, rejects when the child cannot start', async () => {
+    expect(() => p.run(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => p.run('/bin/true', [], { umask: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => p.run('/bin/true', [], 'x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    await expect(p.run('/nonexistent/procctl-x')).rejects.toMatchObject({ code: 'ENOENT', stage: 'exec' });
+    const ok = await p.run('sh', ['-c', 'echo out; echo err >&2; exit 4']);
+    expect(ok).toMatchObject({ stdout: 'out\n', stderr: 'err\n', status: { exitCode: 4 } });
+  });
+});
