@@ -291,6 +291,11 @@ describe('procctl CLI basics', () => {
     const version = await run(process.execPath, [BIN, '--version']);
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     expect(version.stdout.trim()).toBe(`procctl ${pkg.version}`);
+    for (const flag of ['--version', '-V']) {
+      const sub = await run(process.execPath, [BIN, 'init', flag]);
+      expect(sub.code).toBe(0);
+      expect(sub.stdout.trim()).toBe(`procctl ${pkg.version}`);
+    }
     const bad = await run(process.execPath, [BIN, 'init', '--bogus', '--', 'true']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe("procctl init: unknown option '--bogus'");
