@@ -33,7 +33,7 @@ import {
   validateString,
   validateStringArray,
 } from './validate';
-import { type WaitStatus, decodeStatus } from './wait';
+import { type RawStatus, type WaitStatus, decodeStatus } from './wait';
 
 // Node >= 20.4 defines Symbol.asyncDispose (as Symbol.for('nodejs.asyncDispose'));
 // define it the same way on older 20.x so `await using` finds our method.
@@ -118,16 +118,8 @@ const SPAWN_OPTIONS = [
   'setsid', 'controllingTerminal', 'foregroundTerminal', 'processGroup', 'parentDeathSignal', 'signal', 'killSignal', 'killTimeout',
 ] as const;
 
-interface RawExit {
-  pid: number;
-  status: number;
-  exitCode: number | null;
-  signalNumber: number | null;
-  coreDumped: boolean;
-  stopped: boolean;
-  continued: boolean;
-  rusage: ExitStatus['rusage'];
-}
+/** A reaped child as the addon reports it: always with rusage. */
+type RawExit = RawStatus & { rusage: ExitStatus['rusage'] };
 
 interface SpawnRequest {
   paths: string[];

@@ -59,7 +59,8 @@ export interface Wait4Options {
   continued?: boolean;
 }
 
-interface RawStatus {
+/** The addon's decode of a raw wait status (numbers only; see decodeStatus). */
+export interface RawStatus {
   pid: number;
   status: number;
   exitCode: number | null;
