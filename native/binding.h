@@ -37,6 +37,14 @@ std::vector<std::string> ArgStringArray(const Napi::CallbackInfo& info, size_t i
 std::vector<int32_t> ArgInt32Array(const Napi::CallbackInfo& info, size_t i,
                                    const char* name);
 
+// Array-valued properties of a request object built by lib/ (spawn, exec plans).
+// `where` prefixes error messages ("spawn: ", "plan."). Strings with NUL bytes
+// throw ERR_INVALID_ARG_VALUE; a null/undefined number array is empty.
+std::vector<std::string> PropStringArray(Napi::Env env, const Napi::Object& obj,
+                                         const char* key, const char* where);
+std::vector<double> PropNumberArray(Napi::Env env, const Napi::Object& obj,
+                                    const char* key, const char* where);
+
 // Per-module registration, called once from addon.cc.
 void InitErrors(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);

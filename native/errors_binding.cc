@@ -130,6 +130,43 @@ std::vector<int32_t> ArgInt32Array(const Napi::CallbackInfo& info, size_t i,
   return out;
 }
 
+std::vector<std::string> PropStringArray(Napi::Env env, const Napi::Object& obj,
+                                         const char* key, const char* where) {
+  Napi::Value v = obj.Get(key);
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(where) + key + " must be an array");
+  Napi::Array arr = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  out.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsString()) throw Napi::TypeError::New(env, std::string(where) + key + " must hold strings");
+    std::string str = e.As<Napi::String>().Utf8Value();
+    if (str.find('\0') != std::string::npos) {
+      Napi::TypeError err = Napi::TypeError::New(env, std::string(where) + key + " must not contain null bytes");
+      err.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
+      throw err;
+    }
+    out.push_back(std::move(str));
+  }
+  return out;
+}
+
+std::vector<double> PropNumberArray(Napi::Env env, const Napi::Object& obj,
+                                    const char* key, const char* where) {
+  Napi::Value v = obj.Get(key);
+  std::vector<double> out;
+  if (v.IsNull() || v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(where) + key + " must be an array");
+  Napi::Array arr = v.As<Napi::Array>();
+  out.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsNumber()) throw Napi::TypeError::New(env, std::string(where) + key + " must hold numbers");
+    out.push_back(e.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+
 void InitErrors(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory));

@@ -23,37 +23,11 @@ namespace {
 Napi::Value Get(const Napi::Object& plan, const char* key) { return plan.Get(key); }
 
 std::vector<std::string> StringArray(Napi::Env env, const Napi::Object& plan, const char* key) {
-  Napi::Value v = Get(plan, key);
-  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must be an array");
-  Napi::Array arr = v.As<Napi::Array>();
-  std::vector<std::string> out;
-  out.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    Napi::Value s = arr.Get(i);
-    if (!s.IsString()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must hold strings");
-    std::string str = s.As<Napi::String>().Utf8Value();
-    if (str.find('\0') != std::string::npos) {
-      Napi::TypeError err = Napi::TypeError::New(env, std::string("plan.") + key + " must not contain null bytes");
-      err.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
-      throw err;
-    }
-    out.push_back(std::move(str));
-  }
-  return out;
+  return PropStringArray(env, plan, key, "plan.");
 }
 
 std::vector<double> NumberArray(Napi::Env env, const Napi::Object& plan, const char* key) {
-  Napi::Value v = Get(plan, key);
-  std::vector<double> out;
-  if (v.IsNull() || v.IsUndefined()) return out;
-  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must be an array");
-  Napi::Array arr = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    Napi::Value n = arr.Get(i);
-    if (!n.IsNumber()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must hold numbers");
-    out.push_back(n.As<Napi::Number>().DoubleValue());
-  }
-  return out;
+  return PropNumberArray(env, plan, key, "plan.");
 }
 
 // -1 (or absent) means "not set"; ids are 0 .. 2^32-2.

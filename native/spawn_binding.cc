@@ -29,35 +29,11 @@ namespace {
 Napi::Value Prop(Napi::Object o, const char* key) { return o.Get(key); }
 
 std::vector<std::string> StringArrayProp(Napi::Env env, Napi::Object o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must be an array");
-  Napi::Array a = v.As<Napi::Array>();
-  std::vector<std::string> out;
-  out.reserve(a.Length());
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsString()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must hold strings");
-    std::string s = e.As<Napi::String>().Utf8Value();
-    if (s.find('\0') != std::string::npos) {
-      throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must not contain NUL bytes");
-    }
-    out.push_back(std::move(s));
-  }
-  return out;
+  return PropStringArray(env, o, key, "spawn: ");
 }
 
 std::vector<double> NumberArrayProp(Napi::Env env, Napi::Object o, const char* key) {
-  Napi::Value v = o.Get(key);
-  std::vector<double> out;
-  if (v.IsNull() || v.IsUndefined()) return out;
-  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must be an array");
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); i++) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsNumber()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must hold numbers");
-    out.push_back(e.As<Napi::Number>().DoubleValue());
-  }
-  return out;
+  return PropNumberArray(env, o, key, "spawn: ");
 }
 
 double NumberProp(Napi::Env env, Napi::Object o, const char* key, double dflt) {
