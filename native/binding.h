@@ -23,6 +23,10 @@ Napi::Error MakeSystemError(Napi::Env env, int err, const char* syscall,
                                    const char* path = nullptr,
                                    const char* context = nullptr);
 
+// A mechanics result (>= 0, or -errno) as a JS number; a negative one throws the
+// SystemError for `syscall`.
+Napi::Value CheckResult(Napi::Env env, long r, const char* syscall);
+
 // Argument readers. lib/ validates with Node's error codes first; these are the
 // cheap second line so a wrong internal call throws a TypeError instead of crashing.
 int32_t ArgInt32(const Napi::CallbackInfo& info, size_t i, const char* name);

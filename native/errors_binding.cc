@@ -58,6 +58,11 @@ void ThrowSystemError(Napi::Env env, int err, const char* syscall,
   throw MakeSystemError(env, err, syscall, path, context);
 }
 
+Napi::Value CheckResult(Napi::Env env, long r, const char* syscall) {
+  if (r < 0) ThrowSystemError(env, static_cast<int>(-r), syscall);
+  return Napi::Number::New(env, static_cast<double>(r));
+}
+
 int32_t ArgInt32(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (i >= info.Length() || !info[i].IsNumber()) ThrowArg(info, name, "a number");
   return info[i].As<Napi::Number>().Int32Value();

@@ -7,64 +7,59 @@ namespace procctl {
 
 namespace {
 
-Napi::Value Check(Napi::Env env, long r, const char* syscall) {
-  if (r < 0) ThrowSystemError(env, static_cast<int>(-r), syscall);
-  return Napi::Number::New(env, static_cast<double>(r));
-}
-
 Napi::Value Setsid(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SysSetsid(), "setsid");
+  return CheckResult(info.Env(), SysSetsid(), "setsid");
 }
 Napi::Value Getsid(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SysGetsid(ArgInt32(info, 0, "pid")), "getsid");
+  return CheckResult(info.Env(), SysGetsid(ArgInt32(info, 0, "pid")), "getsid");
 }
 Napi::Value Setpgid(const Napi::CallbackInfo& info) {
-  return Check(info.Env(),
+  return CheckResult(info.Env(),
                SysSetpgid(ArgInt32(info, 0, "pid"), ArgInt32(info, 1, "pgid")),
                "setpgid");
 }
 Napi::Value Getpgid(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SysGetpgid(ArgInt32(info, 0, "pid")), "getpgid");
+  return CheckResult(info.Env(), SysGetpgid(ArgInt32(info, 0, "pid")), "getpgid");
 }
 Napi::Value Exit(const Napi::CallbackInfo& info) {
   SysExit(ArgInt32(info, 0, "code"));
 }
 
 Napi::Value SetPdeathsig(const Napi::CallbackInfo& info) {
-  Check(info.Env(), PrSetParentDeathSignal(ArgInt32(info, 0, "signal")), "prctl");
+  CheckResult(info.Env(), PrSetParentDeathSignal(ArgInt32(info, 0, "signal")), "prctl");
   return info.Env().Undefined();
 }
 Napi::Value GetPdeathsig(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), PrGetParentDeathSignal(), "prctl");
+  return CheckResult(info.Env(), PrGetParentDeathSignal(), "prctl");
 }
 Napi::Value SetSubreaper(const Napi::CallbackInfo& info) {
-  Check(info.Env(), PrSetChildSubreaper(ArgBool(info, 0, "on")), "prctl");
+  CheckResult(info.Env(), PrSetChildSubreaper(ArgBool(info, 0, "on")), "prctl");
   return info.Env().Undefined();
 }
 Napi::Value GetSubreaper(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(),
-                            Check(info.Env(), PrGetChildSubreaper(), "prctl")
+                            CheckResult(info.Env(), PrGetChildSubreaper(), "prctl")
                                     .As<Napi::Number>()
                                     .Int32Value() != 0);
 }
 Napi::Value SetNoNewPrivs(const Napi::CallbackInfo& info) {
-  Check(info.Env(), PrSetNoNewPrivs(), "prctl");
+  CheckResult(info.Env(), PrSetNoNewPrivs(), "prctl");
   return info.Env().Undefined();
 }
 Napi::Value GetNoNewPrivs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(),
-                            Check(info.Env(), PrGetNoNewPrivs(), "prctl")
+                            CheckResult(info.Env(), PrGetNoNewPrivs(), "prctl")
                                     .As<Napi::Number>()
                                     .Int32Value() != 0);
 }
 Napi::Value SetName(const Napi::CallbackInfo& info) {
   std::string name = ArgString(info, 0, "name");
-  Check(info.Env(), PrSetName(name.c_str()), "prctl");
+  CheckResult(info.Env(), PrSetName(name.c_str()), "prctl");
   return info.Env().Undefined();
 }
 Napi::Value GetName(const Napi::CallbackInfo& info) {
   char buf[17];
-  Check(info.Env(), PrGetName(buf), "prctl");
+  CheckResult(info.Env(), PrGetName(buf), "prctl");
   return Napi::String::New(info.Env(), buf);
 }
 

@@ -12,47 +12,42 @@ namespace procctl {
 
 namespace {
 
-Napi::Value Check(Napi::Env env, long r, const char* syscall) {
-  if (r < 0) ThrowSystemError(env, static_cast<int>(-r), syscall);
-  return Napi::Number::New(env, static_cast<double>(r));
-}
-
 Napi::Value PipeFd(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SignalPipeReadFd(), "pipe2");
+  return CheckResult(info.Env(), SignalPipeReadFd(), "pipe2");
 }
 Napi::Value Install(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SignalForwardInstall(ArgInt32(info, 0, "signal")), "sigaction");
+  return CheckResult(info.Env(), SignalForwardInstall(ArgInt32(info, 0, "signal")), "sigaction");
 }
 Napi::Value Restore(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SignalForwardRestore(ArgInt32(info, 0, "signal")), "sigaction");
+  return CheckResult(info.Env(), SignalForwardRestore(ArgInt32(info, 0, "signal")), "sigaction");
 }
 Napi::Value Snapshot(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SignalSnapshot(ArgInt32(info, 0, "signal")), "sigaction");
+  return CheckResult(info.Env(), SignalSnapshot(ArgInt32(info, 0, "signal")), "sigaction");
 }
 Napi::Value SnapshotRestore(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SignalSnapshotRestore(ArgInt32(info, 0, "signal")), "sigaction");
+  return CheckResult(info.Env(), SignalSnapshotRestore(ArgInt32(info, 0, "signal")), "sigaction");
 }
 Napi::Value Disposition(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), SignalDisposition(ArgInt32(info, 0, "signal")), "sigaction");
+  return CheckResult(info.Env(), SignalDisposition(ArgInt32(info, 0, "signal")), "sigaction");
 }
 Napi::Value SetDisposition(const Napi::CallbackInfo& info) {
-  return Check(info.Env(),
+  return CheckResult(info.Env(),
                SignalSetDisposition(ArgInt32(info, 0, "signal"), ArgBool(info, 1, "ignore")),
                "sigaction");
 }
 Napi::Value SetForeground(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), TtySetForeground(ArgInt32(info, 0, "fd"), ArgInt32(info, 1, "pgrp")),
+  return CheckResult(info.Env(), TtySetForeground(ArgInt32(info, 0, "fd"), ArgInt32(info, 1, "pgrp")),
                "tcsetpgrp");
 }
 Napi::Value GetForeground(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), TtyGetForeground(ArgInt32(info, 0, "fd")), "tcgetpgrp");
+  return CheckResult(info.Env(), TtyGetForeground(ArgInt32(info, 0, "fd")), "tcgetpgrp");
 }
 Napi::Value GetSession(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), TtyGetSession(ArgInt32(info, 0, "fd")), "tcgetsid");
+  return CheckResult(info.Env(), TtyGetSession(ArgInt32(info, 0, "fd")), "tcgetsid");
 }
 
 Napi::Value PeekExited(const Napi::CallbackInfo& info) {
-  return Check(info.Env(), ReaperPeekExited(), "waitid");
+  return CheckResult(info.Env(), ReaperPeekExited(), "waitid");
 }
 
 // The pids of every child libuv is waiting for on Node's loop: child_process

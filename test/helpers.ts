@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -67,13 +68,15 @@ export function procStatus(pid: number | 'self'): Record<string, string> {
   return out;
 }
 
-/** Fields of /proc/<pid>/stat, 1-based as in proc(5): 4 ppid, 5 pgrp, 6 session. */
+const procReaders = createRequire(__filename)('./fixtures/proc.cjs') as {
+  procStat(pid: number | 'self'): string[] | null;
+};
+
+/** Fields of /proc/<pid>/stat, 1-based as in proc(5): 4 ppid, 5 pgrp, 6 session. Throws once it is gone. */
 export function procStat(pid: number): string[] {
-  const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const close = raw.lastIndexOf(')');
-  const rest = raw.slice(close + 2).trim().split(' ');
-  // Index 0 is unused so that out[n] is field n of proc(5).
-  return ['', raw.slice(0, raw.indexOf(' ')), raw.slice(raw.indexOf('(') + 1, close), ...rest];
+  const fields = procReaders.procStat(pid);
+  if (fields === null) throw new Error(`process ${pid} is gone`);
+  return fields;
 }
 
 /** The open fds of a process, with their targets. */
