@@ -17,6 +17,7 @@ import * as net from 'node:net';
 import type { Readable, Stream, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { registerOwnedChild, releaseOwnedChild } from './children';
+import { searchCandidates } from './exec';
 import { SystemError, invalidArgType, invalidArgValue, outOfRange, unsupportedError } from './errors';
 import { platform, requireNative, supported } from './platform';
 import { type SignalLike, toSignalNumber } from './signals';
@@ -258,7 +259,6 @@ function fdOfStream(entry: StreamWithFd, name: string): number {
 }
 
 function searchPath(file: string, envp: string[] | null): string[] {
-  if (file.includes('/')) return [file];
   let pathVar: string | undefined = '/usr/local/bin:/usr/bin:/bin';
   if (envp === null) {
     pathVar = process.env.PATH ?? pathVar;
@@ -270,7 +270,7 @@ function searchPath(file: string, envp: string[] | null): string[] {
       }
     }
   }
-  return pathVar.split(':').map((dir) => (dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`));
+  return searchCandidates(file, pathVar);
 }
 
 function toRlimit(value: unknown, name: string): [number, number] {
