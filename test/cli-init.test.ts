@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ROOT, alive, run, waitFor } from './helpers';
+import { ROOT, alive, ptyCommand, run, waitFor } from './helpers';
 
 const BIN = path.join(ROOT, 'bin', 'procctl.js');
 // --kill-child: if a test times out and kills unshare, the namespace's PID 1 (and
@@ -202,10 +202,7 @@ describe('procctl init with a controlling terminal', () => {
     const [pid, pgrp, sid, tty, tpgid] = m!.slice(1).map(Number);
     return { pid: pid!, pgrp: pgrp!, sid: sid!, tty: tty!, tpgid: tpgid! };
   };
-  const underPty = (cmd: string, opts: { asNobody?: boolean } = {}) => {
-    const args = ['-qec', cmd, '/dev/null'];
-    return opts.asNobody ? run('runuser', ['-u', 'nobody', '--', 'script', ...args], { cwd: ROOT }) : run('script', args, { cwd: ROOT });
-  };
+  const underPty = (cmd: string, opts: { asNobody?: boolean } = {}) => run(...ptyCommand(cmd, opts));
   const inner = `trap "echo got-HUP" HUP; ${REPORT}; sleep 0.2 & fg %1 && echo fg-ok; exit 7`;
 
   for (const asNobody of [false, true]) {
@@ -238,7 +235,8 @@ describe('procctl init with a controlling terminal', () => {
   });
 
   it('^Z typed at the terminal stops the child\'s foreground job, not init', async () => {
-    const child = spawn('script', ['-qec', `exec ${process.execPath} ${BIN} init -v -- bash -mc 'sleep 5 & echo "ready $!"; fg %1; echo after=$?; exit 3'`, '/dev/null'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [file, args, opts] = ptyCommand(`exec ${process.execPath} ${BIN} init -v -- bash -mc 'sleep 5 & echo "ready $!"; fg %1; echo after=$?; exit 3'`);
+    const child = spawn(file, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

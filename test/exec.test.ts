@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, alive, openFds, procStatus, run, runFixture, waitFor, zombieChildren } from './helpers';
+import { FIXTURES, ROOT, alive, openFds, procStatus, ptyCommand, run, runFixture, waitFor, zombieChildren } from './helpers';
 
 const live: ChildProcess[] = [];
 afterEach(() => {
@@ -185,10 +185,7 @@ describe('execve replaces the process in place', () => {
 
   it('restores a raw-mode TTY stdin to its original mode', async () => {
     // script(1) gives the fixture a terminal as stdin.
-    const r = await run('script', ['-qec', `${process.execPath} ${path.join(FIXTURES, FIXTURE)} tty`, '/dev/null'], {
-      cwd: ROOT,
-      env: { ...process.env, TERM: 'dumb' },
-    });
+    const r = await run(...ptyCommand(`${process.execPath} ${path.join(FIXTURES, FIXTURE)} tty`, { env: { TERM: 'dumb' } }));
     const out = r.stdout.replace(/\r/g, '');
     const report = JSON.parse(out.slice(out.indexOf('{'), out.indexOf('}') + 1));
     expect(report).toEqual({ rawHasIcanonOff: true, rawHasEchoOff: true }); // raw before exec

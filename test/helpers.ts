@@ -25,6 +25,18 @@ export interface RunOptions extends SpawnOptions {
   input?: string;
 }
 
+/**
+ * [file, args, options] that run `cmd` under script(1), which gives it a pty as
+ * its controlling terminal; `asNobody` runs script itself as nobody. script runs
+ * `$SHELL -c cmd`, and CI may have no SHELL (then dash runs it, which lacks
+ * bash's `read -a`), so the shell is fixed to bash here.
+ */
+export function ptyCommand(cmd: string, opts: { asNobody?: boolean; env?: NodeJS.ProcessEnv } = {}): [string, string[], SpawnOptions] {
+  const argv = ['script', '-qec', cmd, '/dev/null'];
+  if (opts.asNobody) argv.unshift('runuser', '-u', 'nobody', '--');
+  return [argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, ...opts.env, SHELL: '/bin/bash' } }];
+}
+
 /** Runs any command to completion, collecting output. */
 export function run(cmd: string, args: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
   const { timeout = 20_000, input, ...spawnOpts } = opts;

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, procStat, run as run_, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, procStat, ptyCommand, run as run_, runFixture, waitFor } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -229,9 +229,8 @@ describe('spawn: process state', () => {
 // the terminal on fd 0, and spawns `sleep` with setsid + controllingTerminal: 0.
 describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
   async function underPty(mode: 'free' | 'steal', asNobody: boolean): Promise<Record<string, any>> {
-    const cmd = ['script', '-qec', `exec ${process.execPath} ${FIXTURE} ctty ${mode}`, '/dev/null'];
-    const [file, ...args] = asNobody ? ['runuser', '-u', 'nobody', '--', ...cmd] : cmd;
-    const r = await run_(file!, args, { cwd: ROOT, env: { ...process.env, PROCCTL_SPAWN_ENGINE: engine }, timeout: 30_000 });
+    const [file, args, opts] = ptyCommand(`exec ${process.execPath} ${FIXTURE} ctty ${mode}`, { asNobody, env: { PROCCTL_SPAWN_ENGINE: engine } });
+    const r = await run_(file, args, { ...opts, timeout: 30_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const line = r.stdout.split(/\r?\n/).find((l) => l.startsWith('{'));
