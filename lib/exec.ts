@@ -193,11 +193,15 @@ interface Prepared {
   given: Record<string, unknown>;
 }
 
-function envPath(envp: string[]): string | undefined {
-  for (let i = envp.length - 1; i >= 0; i--) {
-    if (envp[i].startsWith('PATH=')) return envp[i].slice(5);
-  }
-  return undefined;
+/**
+ * The PATH that execvp and spawn search: that of the environment being passed
+ * (`null`: none, so `process.env`'s; normalizeEnv has left one PATH= at most),
+ * else DEFAULT_PATH.
+ */
+export function searchPathOf(envp: readonly string[] | null): string {
+  if (envp === null) return process.env.PATH ?? DEFAULT_PATH;
+  const kv = envp.find((e) => e.startsWith('PATH='));
+  return kv === undefined ? DEFAULT_PATH : kv.slice(5);
 }
 
 function prepare(call: string, file: unknown, args: unknown, options: unknown, knownExtra: readonly string[] = []): Prepared {
@@ -248,7 +252,7 @@ function prepare(call: string, file: unknown, args: unknown, options: unknown, k
     file: file as string,
     argv: [argv0, ...argList],
     envp,
-    searchPath: opts.env === undefined ? process.env.PATH ?? DEFAULT_PATH : envPath(envp) ?? DEFAULT_PATH,
+    searchPath: searchPathOf(opts.env === undefined ? null : envp),
     inheritFds,
     cwd,
     signalMask,

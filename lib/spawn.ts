@@ -17,7 +17,7 @@ import * as net from 'node:net';
 import type { Readable, Stream, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { registerOwnedChild, releaseOwnedChild } from './children';
-import { searchCandidates } from './exec';
+import { searchCandidates, searchPathOf } from './exec';
 import { SystemError, invalidArgType, invalidArgValue, outOfRange, unsupportedError } from './errors';
 import { platform, requireNative, supported } from './platform';
 import { type SignalLike, toSignalNumber } from './signals';
@@ -258,21 +258,6 @@ function fdOfStream(entry: StreamWithFd, name: string): number {
   return fd;
 }
 
-function searchPath(file: string, envp: string[] | null): string[] {
-  let pathVar: string | undefined = '/usr/local/bin:/usr/bin:/bin';
-  if (envp === null) {
-    pathVar = process.env.PATH ?? pathVar;
-  } else {
-    for (const kv of envp) {
-      if (kv.startsWith('PATH=')) {
-        pathVar = kv.slice(5);
-        break;
-      }
-    }
-  }
-  return searchCandidates(file, pathVar);
-}
-
 function toRlimit(value: unknown, name: string): [number, number] {
   const one = (v: unknown, n: string): number => {
     if (v === Infinity) return -1;
@@ -424,7 +409,7 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
   }
 
   const req: SpawnRequest = {
-    paths: searchPath(file, envp),
+    paths: searchCandidates(file, searchPathOf(envp)),
     argv: [argv0, ...args],
     envp,
     cwd,

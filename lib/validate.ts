@@ -75,15 +75,21 @@ export function rejectUnknownOptions(options: Record<string, unknown>, known: re
 
 /**
  * An environment as an object or a `KEY=value` array, returned as `KEY=value` strings.
- * Undefined values in an object are skipped, as child_process does.
+ * Undefined values in an object are skipped, as child_process does. Of an array's
+ * duplicate keys only the last entry is kept (Go's os/exec does the same): programs
+ * disagree on which of two they read (glibc's getenv takes the first, sh the
+ * last), so the new program and the PATH search would not see the same value.
  */
 export function normalizeEnv(value: unknown, name = 'options.env'): string[] {
   if (Array.isArray(value)) {
-    return value.map((entry, i) => {
+    const entries = value.map((entry, i) => {
       const s = validateString(entry, `${name}[${i}]`);
       if (!s.includes('=')) throw invalidArgValue(`${name}[${i}]`, s, "must have the form 'KEY=value'");
       return s;
     });
+    const last = new Map<string, number>();
+    entries.forEach((s, i) => last.set(s.slice(0, s.indexOf('=')), i));
+    return last.size === entries.length ? entries : entries.filter((s, i) => last.get(s.slice(0, s.indexOf('='))) === i);
   }
   const obj = validateObject(value, name);
   const out: string[] = [];

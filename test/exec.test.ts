@@ -235,6 +235,15 @@ describe('arguments and environment', () => {
     expect(eacces.path).toMatch(/\/a\/tool$/);
     expect(enoent).toMatchObject({ code: 'ENOENT', errno: -2, path: 'no-such-tool' });
     expect(ran).toMatch(/^right \/tmp\/procctl-execvp-.*\/b\/tool$/);
+    fs.rmSync(ran.slice('right '.length).replace(/\/b\/tool$/, ''), { recursive: true, force: true });
+  });
+
+  it('an env array with duplicate keys keeps the last: execvp searches that PATH and the program sees only it', async () => {
+    const r = await fixture('execvp-dup-path');
+    const [report, ran] = r.stdout.trim().split('\n');
+    const { dir } = JSON.parse(report);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(ran).toBe(`second ${dir}/second`);
   });
 });
 

@@ -344,6 +344,25 @@ describe('spawn: Subprocess', () => {
     expect(r.stdout).toBe('found\n');
     fs.rmSync(dir, { recursive: true });
   });
+
+  it('env array with duplicate keys: the last is kept, searched and all the child sees; /bin:/usr/bin without a PATH', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procctl-'));
+    for (const sub of ['first', 'second']) {
+      fs.mkdirSync(path.join(dir, sub));
+      fs.writeFileSync(path.join(dir, sub, 'tool'), `#!/bin/sh\necho "${sub} $PATH"\n`, { mode: 0o755 });
+    }
+    try {
+      const r = await p.run('tool', [], { env: [`PATH=${dir}/first`, `PATH=${dir}/second`] });
+      expect(r.stdout).toBe(`second ${dir}/second\n`);
+      const env = await p.run('/usr/bin/env', [], { env: ['A=1', `PATH=${dir}/first`, 'B=2', 'A=3', `PATH=${dir}/second`] });
+      expect(env.stdout).toBe(`B=2\nA=3\nPATH=${dir}/second\n`);
+      const noPath = await p.run('env', [], { env: ['A=1'] });
+      expect(noPath.stdout).toBe('A=1\n');  // found in /bin:/usr/bin; the child gets no PATH
+      await expect(p.run('tool', [], { env: [`HOME=${dir}`] })).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
 });
 
 describe('spawn: controllingTerminal arguments', () => {
