@@ -195,8 +195,8 @@ interface Prepared {
 
 /**
  * The PATH that execvp and spawn search: that of the environment being passed
- * (`null`: none, so `process.env`'s; normalizeEnv has left one PATH= at most),
- * else DEFAULT_PATH.
+ * (normalizeEnv has left one PATH= at most; `null` for process.env, which spawn
+ * reads live), else DEFAULT_PATH.
  */
 export function searchPathOf(envp: readonly string[] | null): string {
   if (envp === null) return process.env.PATH ?? DEFAULT_PATH;
@@ -252,7 +252,7 @@ function prepare(call: string, file: unknown, args: unknown, options: unknown, k
     file: file as string,
     argv: [argv0, ...argList],
     envp,
-    searchPath: searchPathOf(opts.env === undefined ? null : envp),
+    searchPath: searchPathOf(envp),
     inheritFds,
     cwd,
     signalMask,

@@ -87,9 +87,9 @@ export function normalizeEnv(value: unknown, name = 'options.env'): string[] {
       if (!s.includes('=')) throw invalidArgValue(`${name}[${i}]`, s, "must have the form 'KEY=value'");
       return s;
     });
-    const last = new Map<string, number>();
-    entries.forEach((s, i) => last.set(s.slice(0, s.indexOf('=')), i));
-    return last.size === entries.length ? entries : entries.filter((s, i) => last.get(s.slice(0, s.indexOf('='))) === i);
+    const keys = entries.map((s) => s.slice(0, s.indexOf('=')));
+    const last = new Map(keys.map((key, i) => [key, i]));
+    return last.size === entries.length ? entries : entries.filter((_, i) => last.get(keys[i]!) === i);
   }
   const obj = validateObject(value, name);
   const out: string[] = [];
