@@ -8,7 +8,7 @@
  *
  * Argument errors are `TypeError` / `RangeError` carrying Node's codes.
  */
-import { getSystemErrorMap } from 'node:util';
+import { getSystemErrorMap, inspect } from 'node:util';
 import { constants } from 'node:os';
 
 const errnoNames: Record<string, number> = constants.errno as unknown as Record<string, number>;
@@ -127,16 +127,41 @@ function withCode<E extends Error>(err: E, code: string): E & { code: string } {
   return err as E & { code: string };
 }
 
+/**
+ * A short, never-throwing rendering of a caller's value for an error message:
+ * the value may be a Proxy, have a throwing getter or toString, or a null prototype.
+ */
+function safeInspect(value: unknown): string {
+  try {
+    return inspect(value, { depth: 0, breakLength: Infinity, maxArrayLength: 4, maxStringLength: 64, showProxy: false, getters: false, customInspect: false });
+  } catch {
+    return `[${typeof value}]`;
+  }
+}
+
 /** How Node describes a received value in argument errors. */
 export function describeReceived(value: unknown): string {
   if (value === null) return 'Received null';
   if (value === undefined) return 'Received undefined';
-  if (typeof value === 'function') return `Received function ${(value as { name?: string }).name || '<anonymous>'}`;
-  if (typeof value === 'object') {
-    const ctor = (value as { constructor?: { name?: string } }).constructor;
-    return ctor?.name ? `Received an instance of ${ctor.name}` : 'Received [object]';
+  if (typeof value === 'function') {
+    let fname = '';
+    try {
+      fname = String((value as { name?: unknown }).name ?? '');
+    } catch {
+      // a throwing `name` getter
+    }
+    return `Received function ${fname || '<anonymous>'}`;
   }
-  let shown = typeof value === 'string' ? `'${value}'` : String(value);
+  if (typeof value === 'object') {
+    let ctorName: unknown;
+    try {
+      ctorName = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    } catch {
+      ctorName = undefined;
+    }
+    return typeof ctorName === 'string' && ctorName !== '' ? `Received an instance of ${ctorName}` : `Received ${safeInspect(value)}`;
+  }
+  let shown = safeInspect(value);
   if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
   return `Received type ${typeof value} (${shown})`;
 }
@@ -149,12 +174,7 @@ export function invalidArgType(name: string, expected: string, value: unknown): 
 }
 
 export function invalidArgValue(name: string, value: unknown, reason = 'is invalid'): TypeError & { code: string } {
-  let shown: string;
-  try {
-    shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? String(value);
-  } catch {
-    shown = String(value);
-  }
+  let shown = safeInspect(value);
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
   return withCode(
     new TypeError(`The argument '${name}' ${reason}. Received ${shown}`),
@@ -168,7 +188,7 @@ export function unknownSignal(value: string): TypeError & { code: string } {
 
 export function outOfRange(name: string, range: string, value: unknown): RangeError & { code: string } {
   return withCode(
-    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`),
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${safeInspect(value)}`),
     'ERR_OUT_OF_RANGE',
   );
 }

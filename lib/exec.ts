@@ -26,17 +26,20 @@ import { nativeBinding, platform, supported } from './platform';
 import { toSignalNumber, type SignalLike } from './signals';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './users';
 import {
+  MAX_FD_ENTRIES,
   normalizeEnv,
-  rejectUnknownOptions,
+  snapshotOptions,
   validateArray,
   validateBoolean,
   validateFd,
   validateInteger,
-  validateOptions,
   validateString,
   validateStringArray,
 } from './validate';
 import { emulateExec } from './fallback/exec';
+import { DEFAULT_PATH, lookupCandidates, pathOfChecked, searchCandidates, searchPathOf, type RelativePathError } from './search';
+
+export { DEFAULT_PATH, searchCandidates, searchPathOf, type RelativePathError };
 
 /** An environment: an object (as `process.env`) or an array of `KEY=value` strings. */
 export type ExecEnv = NodeJS.ProcessEnv | Readonly<Record<string, string | undefined>> | readonly string[];
@@ -67,6 +70,13 @@ export interface ExecOptions extends CredentialOptions {
    * callbacks may run.
    */
   flushStdio?: boolean;
+  /**
+   * execvp: let the PATH search use relative entries (`''`, `.`, `bin`), which
+   * resolve against the current directory. Default false: a program that would
+   * be found through one is refused with `ERR_RELATIVE_PATH_LOOKUP` (as Go's
+   * ErrDot), and relative entries are otherwise skipped.
+   */
+  allowRelativePath?: boolean;
 }
 
 /** Options of {@link reexec}: the exec options, plus what to change in the command line. */
@@ -81,7 +91,8 @@ export interface ReexecOptions extends ExecOptions {
 export interface ExecError extends SystemError {
   /**
    * Steps that took effect and could not be undone before the failure
-   * ('setsid', 'setgroups', 'setresgid', 'setresuid', 'PR_SET_NO_NEW_PRIVS').
+   * ('setsid', 'seccomp' (the terminal guard), 'setgroups', 'setresgid',
+   * 'setresuid', 'capabilities', 'PR_SET_NO_NEW_PRIVS').
    * Absent when the process is exactly as before the call.
    */
   unrestored?: string[];
@@ -89,9 +100,6 @@ export interface ExecError extends SystemError {
 
 /** The environment variable {@link reexec} uses to name the fds it passed on. */
 export const INHERITED_FDS_ENV = 'PROCCTL_INHERITED_FDS';
-
-/** execvp(3)'s search path when the environment has no PATH (glibc's _CS_PATH). */
-export const DEFAULT_PATH = '/bin:/usr/bin';
 
 interface ExecPlanJs {
   paths: string[];
@@ -139,6 +147,7 @@ const EXEC_OPTIONS = [
   'noNewPrivs',
   'umask',
   'flushStdio',
+  'allowRelativePath',
 ] as const;
 
 /** Options that need the native addon (the fallback cannot emulate them). */
@@ -190,36 +199,38 @@ interface Prepared {
   noNewPrivs: boolean;
   umask: number;
   flushStdio: boolean;
+  allowRelativePath: boolean;
   given: Record<string, unknown>;
 }
 
-/**
- * The PATH that execvp and spawn search: that of the environment being passed
- * (normalizeEnv has left one PATH= at most; `null` for process.env, which spawn
- * reads live), else DEFAULT_PATH.
- */
-export function searchPathOf(envp: readonly string[] | null): string {
-  if (envp === null) return process.env.PATH ?? DEFAULT_PATH;
-  const kv = envp.find((e) => e.startsWith('PATH='));
-  return kv === undefined ? DEFAULT_PATH : kv.slice(5);
+/** The cwd a relative one means, and the environment with PWD set to it (Go's rule for an inherited environment). */
+function withPwd(envp: string[], cwd: string): string[] {
+  const pwd = `PWD=${path.resolve(process.cwd(), cwd)}`;
+  return [...envp.filter((e) => !e.startsWith('PWD=')), pwd];
 }
 
 function prepare(call: string, file: unknown, args: unknown, options: unknown, knownExtra: readonly string[] = []): Prepared {
   refuseWorker(call);
   validateString(file, 'file');
   const argList = args === undefined ? [] : validateStringArray(args, 'args');
-  const opts = validateOptions(options);
-  rejectUnknownOptions(opts, [...EXEC_OPTIONS, ...knownExtra]);
+  // Read once, own properties only: every check below sees the same values.
+  const opts = snapshotOptions(options, [...EXEC_OPTIONS, ...knownExtra]);
+  return prepareSnapshot(call, file as string, argList, opts);
+}
 
-  const argv0 = opts.argv0 === undefined ? (file as string) : validateString(opts.argv0, 'options.argv0');
-  const envp = opts.env === undefined ? normalizeEnv(process.env) : normalizeEnv(opts.env);
-  const inheritFds =
-    opts.inheritFds === undefined ? [] : validateArray(opts.inheritFds, 'options.inheritFds').map((fd, i) => validateFd(fd, `options.inheritFds[${i}]`));
+function prepareSnapshot(call: string, file: string, argList: string[], opts: Record<string, unknown>): Prepared {
+  const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
   const cwd = opts.cwd === undefined ? undefined : validateString(opts.cwd, 'options.cwd');
+  let envp = opts.env === undefined || opts.env === process.env ? normalizeEnv(process.env) : normalizeEnv(opts.env);
+  if (cwd !== undefined && (opts.env === undefined || opts.env === process.env)) envp = withPwd(envp, cwd);
+  const inheritFds =
+    opts.inheritFds === undefined
+      ? []
+      : validateArray(opts.inheritFds, 'options.inheritFds', MAX_FD_ENTRIES).map((fd, i) => validateFd(fd, `options.inheritFds[${i}]`));
   const signalMask =
     opts.signalMask === undefined
       ? []
-      : validateArray(opts.signalMask, 'options.signalMask').map((s, i) => {
+      : validateArray(opts.signalMask, 'options.signalMask', 64).map((s, i) => {
           const n = toSignalNumber(s, `options.signalMask[${i}]`);
           if (n === 9 || n === 19) throw invalidArgValue(`options.signalMask[${i}]`, s, 'cannot be blocked (SIGKILL, SIGSTOP)');
           return n;
@@ -227,6 +238,7 @@ function prepare(call: string, file: unknown, args: unknown, options: unknown, k
   const setsid = opts.setsid === undefined ? false : validateBoolean(opts.setsid, 'options.setsid');
   const noNewPrivs = opts.noNewPrivs === undefined ? false : validateBoolean(opts.noNewPrivs, 'options.noNewPrivs');
   const flushStdio = opts.flushStdio === undefined ? true : validateBoolean(opts.flushStdio, 'options.flushStdio');
+  const allowRelativePath = opts.allowRelativePath === undefined ? false : validateBoolean(opts.allowRelativePath, 'options.allowRelativePath');
   const parentDeathSignal =
     opts.parentDeathSignal === undefined ? 0 : toSignalNumber(opts.parentDeathSignal, 'options.parentDeathSignal');
   const umask = opts.umask === undefined ? -1 : validateInteger(opts.umask, 'options.umask', 0, 0o777);
@@ -249,10 +261,10 @@ function prepare(call: string, file: unknown, args: unknown, options: unknown, k
     );
   }
   return {
-    file: file as string,
+    file,
     argv: [argv0, ...argList],
     envp,
-    searchPath: searchPathOf(envp),
+    searchPath: pathOfChecked(envp),
     inheritFds,
     cwd,
     signalMask,
@@ -262,16 +274,9 @@ function prepare(call: string, file: unknown, args: unknown, options: unknown, k
     noNewPrivs,
     umask,
     flushStdio,
+    allowRelativePath,
     given: opts,
   };
-}
-
-/** execvp(3)'s candidates: `file` itself when it has a slash, else each PATH entry. */
-export function searchCandidates(file: string, searchPath: string): string[] {
-  if (file.includes('/')) return [file];
-  if (file === '') return [];
-  // An empty PATH entry means the current directory, as in execvp(3).
-  return searchPath.split(':').map((dir) => (dir === '' ? file : `${dir.replace(/\/+$/, '')}/${file}`));
 }
 
 // --- the credential preflight: can the target user execute the file? -------
@@ -485,7 +490,7 @@ export function execve(file: string, args: readonly string[] = [], options: Exec
  */
 export function execvp(file: string, args: readonly string[] = [], options: ExecOptions = {}): never {
   const p = prepare('execvp', file, args, options);
-  return execPrepared('execvp', p, searchCandidates(p.file, p.searchPath), false);
+  return execPrepared('execvp', p, lookupCandidates(p.file, p.searchPath, { cwd: p.cwd, allowRelative: p.allowRelativePath }), false);
 }
 
 function isEvalRun(execArgv: readonly string[]): boolean {
@@ -508,25 +513,28 @@ function isEvalRun(execArgv: readonly string[]): boolean {
  */
 export function reexec(options: ReexecOptions = {}): never {
   refuseWorker('reexec');
-  const opts = validateOptions(options);
+  const opts = snapshotOptions(options, [...EXEC_OPTIONS, 'args', 'execArgv']);
   const execArgv = opts.execArgv === undefined ? process.execArgv : validateStringArray(opts.execArgv, 'options.execArgv');
   const evalRun = isEvalRun(process.execArgv);
-  const script = evalRun || process.argv.length < 2 ? [] : [process.argv[1]];
+  const script = evalRun || process.argv.length < 2 ? [] : [process.argv[1]!];
   const userArgs = opts.args === undefined ? process.argv.slice(script.length + 1) : validateStringArray(opts.args, 'options.args');
-  const { args: _args, execArgv: _execArgv, ...execOptions } = opts;
-  void _args;
-  void _execArgv;
+  delete opts.args;
+  delete opts.execArgv;
 
-  let envp = execOptions.env === undefined ? normalizeEnv(process.env) : normalizeEnv(execOptions.env);
+  const inherited = opts.env === undefined || opts.env === process.env;
+  let envp = inherited ? normalizeEnv(process.env) : normalizeEnv(opts.env);
   envp = envp.filter((e) => !e.startsWith(`${INHERITED_FDS_ENV}=`));
-  const fds = execOptions.inheritFds === undefined ? [] : validateArray(execOptions.inheritFds, 'options.inheritFds');
-  if (fds.length > 0) envp.push(`${INHERITED_FDS_ENV}=${fds.map((fd, i) => validateFd(fd, `options.inheritFds[${i}]`)).join(',')}`);
+  if (inherited && opts.cwd !== undefined) envp = withPwd(envp, validateString(opts.cwd, 'options.cwd'));
+  const fds =
+    opts.inheritFds === undefined
+      ? []
+      : validateArray(opts.inheritFds, 'options.inheritFds', MAX_FD_ENTRIES).map((fd, i) => validateFd(fd, `options.inheritFds[${i}]`));
+  if (fds.length > 0) envp.push(`${INHERITED_FDS_ENV}=${fds.join(',')}`);
+  if (opts.argv0 === undefined) opts.argv0 = process.argv0;
+  opts.env = envp;
+  opts.inheritFds = fds;
 
-  const p = prepare('reexec', process.execPath, [...execArgv, ...script, ...userArgs], {
-    argv0: process.argv0,
-    ...execOptions,
-    env: envp,
-  });
+  const p = prepareSnapshot('reexec', process.execPath, [...execArgv, ...script, ...userArgs], opts);
   return execPrepared('reexec', p, [p.file], false);
 }
 

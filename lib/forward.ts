@@ -21,7 +21,7 @@ import * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from './errors';
 import { requireNative } from './platform';
 import { classicSignals, signalName, toSignalNumber, type SignalLike } from './signals';
-import { validateBoolean, validateFunction, validateObject, validateOptions, rejectUnknownOptions } from './validate';
+import { snapshotOptions, snapshotRecord, validateArray, validateBoolean, validateFunction } from './validate';
 
 interface SignalsNative {
   signalPipeFd(): number;
@@ -143,7 +143,7 @@ function removeNative(native: SignalsNative, sig: number, fn: NativeListener): v
 function parseSignalList(value: unknown): number[] {
   if (!Array.isArray(value)) throw invalidArgType('options.signals', 'an array of signal names or numbers', value);
   const out = new Set<number>();
-  value.forEach((v, i) => {
+  validateArray(value, 'options.signals', 64).forEach((v, i) => {
     const n = toSignalNumber(v, `options.signals[${i}]`);
     const name = signalName(n);
     if (n > 31 || name === null) throw invalidArgValue(`options.signals[${i}]`, v, 'must be a classic signal 1..31');
@@ -155,9 +155,8 @@ function parseSignalList(value: unknown): number[] {
 }
 
 function parseRewrite(value: unknown): Map<number, number> {
-  const obj = validateObject(value, 'options.rewrite');
   const out = new Map<number, number>();
-  for (const [key, to] of Object.entries(obj)) {
+  for (const [key, to] of snapshotRecord(value, 'options.rewrite')) {
     const from = /^[0-9]+$/.test(key) ? toSignalNumber(Number(key), `options.rewrite key ${key}`) : toSignalNumber(key, `options.rewrite key ${key}`);
     out.set(from, toSignalNumber(to, `options.rewrite.${key}`, { allowZero: true }));
   }
@@ -181,8 +180,7 @@ function isEsrch(err: unknown): boolean {
  */
 export function forwardSignals(target: ForwardTarget, options: ForwardSignalsOptions = {}): SignalForwarder {
   if (typeof target !== 'object' || target === null) throw invalidArgType('target', 'an object with a pid', target);
-  const opts = validateOptions(options);
-  rejectUnknownOptions(opts, ['signals', 'toGroup', 'rewrite', 'stopOnExit', 'onSignal']);
+  const opts = snapshotOptions(options, ['signals', 'toGroup', 'rewrite', 'stopOnExit', 'onSignal']);
   const toGroup = opts.toGroup === undefined ? false : validateBoolean(opts.toGroup, 'options.toGroup');
   const stopOnExit = opts.stopOnExit === undefined ? true : validateBoolean(opts.stopOnExit, 'options.stopOnExit');
   const onSignal = opts.onSignal === undefined ? null : (validateFunction(opts.onSignal, 'options.onSignal') as NonNullable<ForwardSignalsOptions['onSignal']>);

@@ -5,7 +5,7 @@
 import { invalidArgValue } from './errors';
 import { requireNative } from './platform';
 import { signalName, toSignalNumber, type SignalLike } from './signals';
-import { validateBoolean, validateString } from './validate';
+import { snapshotOptions, validateBoolean, validateString } from './validate';
 
 interface PrctlNative {
   setParentDeathSignal(sig: number): void;
@@ -73,9 +73,11 @@ export const PROCESS_NAME_MAX_BYTES = 15;
  */
 export function setProcessName(name: string, options: { truncate?: boolean } = {}): string {
   validateString(name, 'name');
+  const opts = snapshotOptions(options, ['truncate']);
+  const truncate = opts.truncate === undefined ? false : validateBoolean(opts.truncate, 'options.truncate');
   let bytes = Buffer.from(name, 'utf8');
   if (bytes.length > PROCESS_NAME_MAX_BYTES) {
-    if (options.truncate !== true) {
+    if (!truncate) {
       throw invalidArgValue('name', name, `is ${bytes.length} bytes long; the kernel keeps at most ${PROCESS_NAME_MAX_BYTES} (pass { truncate: true } to cut it)`);
     }
     let end = PROCESS_NAME_MAX_BYTES;

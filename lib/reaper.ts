@@ -28,7 +28,7 @@ import { ownerOf, registerOwnedChild, releaseOwnedChild } from './children';
 import { SystemError } from './errors';
 import { requireNative } from './platform';
 import { isChildSubreaper, setChildSubreaper } from './prctl';
-import { validateBoolean, validateFunction, validateOptions, rejectUnknownOptions } from './validate';
+import { validateBoolean, validateFunction, snapshotOptions } from './validate';
 import { wait4, type WaitStatus } from './wait';
 
 interface ReaperNative {
@@ -134,8 +134,7 @@ export class Reaper extends EventEmitter<ReaperEvents> {
   /** @internal use startReaper() */
   constructor(options: ReaperOptions = {}) {
     super();
-    const opts = validateOptions(options);
-    rejectUnknownOptions(opts, ['subreaper', 'skip']);
+    const opts = snapshotOptions(options, ['subreaper', 'skip']);
     const subreaper = opts.subreaper === undefined ? false : validateBoolean(opts.subreaper, 'options.subreaper');
     this.#skip = opts.skip === undefined ? null : (validateFunction(opts.skip, 'options.skip') as (pid: number) => boolean);
     this.#native = requireNative<ReaperNative>('reaper', 'waitid');

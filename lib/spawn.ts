@@ -17,20 +17,22 @@ import * as net from 'node:net';
 import type { Readable, Stream, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { registerOwnedChild, releaseOwnedChild } from './children';
-import { searchCandidates, searchPathOf } from './exec';
-import { SystemError, invalidArgType, invalidArgValue, outOfRange, unsupportedError } from './errors';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SystemError, errnoOf, invalidArgType, invalidArgValue, unsupportedError } from './errors';
+import { lookupCandidates, pathOfChecked } from './search';
 import { platform, requireNative, supported } from './platform';
 import { type SignalLike, toSignalNumber } from './signals';
 import { type CredentialOptions, resolveCredentials } from './users';
 import {
   INT32_MAX,
+  MAX_FD_ENTRIES,
   normalizeEnv,
-  rejectUnknownOptions,
+  snapshotOptions,
+  snapshotRecord,
   validateArray,
   validateBoolean,
   validateInteger,
-  validateObject,
-  validateOptions,
   validateString,
   validateStringArray,
 } from './validate';
@@ -99,6 +101,14 @@ export interface SpawnOptions extends CredentialOptions {
    * Failure: stage 'tcsetpgrp'.
    */
   foregroundTerminal?: number;
+  /**
+   * Leave the caller's controlling terminal without starting a session
+   * (ioctl TIOCNOTTY on the child's fd 0 after the fd remap; Go's Noctty). The
+   * child keeps its process group, so the terminal's job-control signals still
+   * reach it, but it can no longer open /dev/tty. Failure: stage 'tiocnotty'
+   * (ENOTTY when fd 0 is not the caller's controlling terminal).
+   */
+  noControllingTerminal?: boolean;
   /** Join process group `pgid`, or 0: a new group led by the child. Not with `setsid`. */
   processGroup?: number;
   /** Signal the child gets when the spawning thread (the main thread) dies (Linux). */
@@ -112,11 +122,19 @@ export interface SpawnOptions extends CredentialOptions {
    * group when it leads one. Abort default: no escalation; dispose default: 5000.
    */
   killTimeout?: number;
+  /**
+   * Let the PATH search use relative entries (`''`, `.`, `bin`), which resolve
+   * against the child's `cwd`. Default false: a program that would be found
+   * through one is refused with `ERR_RELATIVE_PATH_LOOKUP` (as Go's ErrDot), and
+   * relative entries are otherwise skipped.
+   */
+  allowRelativePath?: boolean;
 }
 
 const SPAWN_OPTIONS = [
   'argv0', 'env', 'cwd', 'stdio', 'user', 'group', 'groups', 'umask', 'rlimits', 'noNewPrivs',
-  'setsid', 'controllingTerminal', 'foregroundTerminal', 'processGroup', 'parentDeathSignal', 'signal', 'killSignal', 'killTimeout',
+  'setsid', 'controllingTerminal', 'foregroundTerminal', 'noControllingTerminal', 'processGroup', 'parentDeathSignal',
+  'signal', 'killSignal', 'killTimeout', 'allowRelativePath',
 ] as const;
 
 /** A reaped child as the addon reports it: always with rusage. */
@@ -127,6 +145,8 @@ interface SpawnRequest {
   argv: string[];
   /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
   envp: string[] | null;
+  /** With envp null: the PWD the child's copy of environ gets (the cwd option made absolute). */
+  pwd: string | null;
   cwd: string | null;
   fds: number[];
   uid: number | null;
@@ -139,6 +159,7 @@ interface SpawnRequest {
   controllingTerminal: number;
   /** Child fd whose terminal's foreground becomes the child's group; -1: none. */
   foregroundTerminal: number;
+  noControllingTerminal: boolean;
   pgid: number | null;
   pdeathsig: number;
   noNewPrivs: boolean;
@@ -146,10 +167,11 @@ interface SpawnRequest {
 }
 
 interface SpawnNative {
-  spawn(req: SpawnRequest): { pid: number; pidfd: number; engine: number; stage: string | null; errno: number };
+  spawn(req: SpawnRequest): { pid: number; pidfd: number; engine: number; stage: string | null; errno: number; fdIndex?: number };
   spawnPipe(): [number, number];
   spawnSocketPair(): [number, number];
   spawnCloseFd(fd: number): void;
+  spawnFirstClosedFd(fds: number[]): number;
   spawnHasControllingTerminal?: boolean;
   pidfdSendSignal(pidfd: number, sig: number): void;
   watchPidfd(pidfd: number, cb: (res: RawExit | Error) => void): object;
@@ -253,8 +275,15 @@ interface Prepared {
 }
 
 function fdOfStream(entry: StreamWithFd, name: string): number {
-  const fd = typeof entry.fd === 'number' ? entry.fd : entry._handle && typeof entry._handle.fd === 'number' ? entry._handle.fd : -1;
-  if (!Number.isInteger(fd) || fd < 0) throw invalidArgValue(name, entry, 'must be a stream or server with an open fd');
+  const own = entry.fd;
+  let fd = -1;
+  if (typeof own === 'number') fd = own;
+  else {
+    const handle = entry._handle;
+    const hfd = handle !== null && typeof handle === 'object' ? handle.fd : undefined;
+    if (typeof hfd === 'number') fd = hfd;
+  }
+  if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw invalidArgValue(name, entry, 'must be a stream or server with an open fd');
   return fd;
 }
 
@@ -267,32 +296,48 @@ function toRlimit(value: unknown, name: string): [number, number] {
     const v = one(value, name);
     return [v, v];
   }
-  if (Array.isArray(value) && value.length === 2) {
-    const soft = one(value[0], `${name}[0]`);
-    const hard = one(value[1], `${name}[1]`);
+  if (Array.isArray(value)) {
+    const pair = validateArray(value, name, 2);
+    if (pair.length !== 2) throw invalidArgValue(name, value, 'must be a number or a [soft, hard] pair');
+    const soft = one(pair[0], `${name}[0]`);
+    const hard = one(pair[1], `${name}[1]`);
     if (hard !== -1 && (soft === -1 || soft > hard)) throw invalidArgValue(name, value, 'must have soft <= hard');
     return [soft, hard];
   }
   throw invalidArgType(name, 'a number or a [soft, hard] array', value);
 }
 
-function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: SpawnNative): Prepared {
+/** The error for a stdio source that is not an open fd (checked before anything is opened). */
+function closedFdError(index: number, fd: number, file: string): SystemError {
+  return new SystemError(errnoOf('EBADF'), 'dup2', {
+    stage: 'dup2',
+    path: file,
+    context: `options.stdio[${index}]: fd ${fd} is not open; spawn ${file}`,
+  });
+}
+
+const STDIO_WORDS = new Set(['pipe', 'inherit', 'ignore']);
+
+function prepare(file: string, args: readonly string[], opts: Record<string, unknown>, n: SpawnNative): Prepared {
   const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
+  const cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
   // process.env itself (the default, or passed as is) is the real environ: let the
   // addon copy it rather than walking the process.env proxy (~30 us per spawn).
-  const envp = opts.env === undefined || opts.env === process.env ? null : normalizeEnv(opts.env);
-  const cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
+  const inheritedEnv = opts.env === undefined || opts.env === process.env;
+  const envp = inheritedEnv ? null : normalizeEnv(opts.env);
+  // Go's rule: with an inherited environment, a cwd also sets PWD (a program
+  // trusting PWD must not see the parent's directory). An explicit env is left as given.
+  const pwd = inheritedEnv && cwd !== null ? path.resolve(process.cwd(), cwd) : null;
 
   // Credentials are resolved here, before any fork: an unknown name throws now.
-  const creds = resolveCredentials(opts);
+  const creds = resolveCredentials(opts as CredentialOptions);
 
   let umask: number | null = null;
   if (opts.umask !== undefined) umask = validateInteger(opts.umask, 'options.umask', 0, 0o777);
 
   const rlimits: number[] = [];
   if (opts.rlimits !== undefined) {
-    const lim = validateObject(opts.rlimits, 'options.rlimits');
-    for (const [key, value] of Object.entries(lim)) {
+    for (const [key, value] of snapshotRecord(opts.rlimits, 'options.rlimits')) {
       const resource = Object.prototype.hasOwnProperty.call(n.rlimitResources, key) ? n.rlimitResources[key] : undefined;
       if (resource === undefined) {
         throw invalidArgValue(`options.rlimits.${key}`, value,
@@ -307,6 +352,9 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
   const noNewPrivs = opts.noNewPrivs === undefined ? false : validateBoolean(opts.noNewPrivs, 'options.noNewPrivs');
   if (noNewPrivs && !supported.noNewPrivs) throw unsupportedError('spawn', platform, 'options.noNewPrivs needs Linux');
   const setsid = opts.setsid === undefined ? false : validateBoolean(opts.setsid, 'options.setsid');
+  const noControllingTerminal =
+    opts.noControllingTerminal === undefined ? false : validateBoolean(opts.noControllingTerminal, 'options.noControllingTerminal');
+  const allowRelativePath = opts.allowRelativePath === undefined ? false : validateBoolean(opts.allowRelativePath, 'options.allowRelativePath');
   let pgid: number | null = null;
   if (opts.processGroup !== undefined) {
     pgid = validateInteger(opts.processGroup, 'options.processGroup', 0, INT32_MAX);
@@ -343,16 +391,16 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
   }
 
   // stdio -> fd map. Nothing is opened until every option above has been checked.
-  let stdio: readonly StdioEntry[];
+  let stdio: readonly unknown[];
   if (opts.stdio === undefined) stdio = ['pipe', 'pipe', 'pipe'];
   else if (typeof opts.stdio === 'string') {
-    if (opts.stdio !== 'pipe' && opts.stdio !== 'inherit' && opts.stdio !== 'ignore') {
+    if (!STDIO_WORDS.has(opts.stdio)) {
       throw invalidArgValue('options.stdio', opts.stdio, "must be 'pipe', 'inherit', 'ignore' or an array");
     }
     stdio = [opts.stdio, opts.stdio, opts.stdio];
-  } else stdio = validateArray(opts.stdio, 'options.stdio') as StdioEntry[];
+  } else stdio = validateArray(opts.stdio, 'options.stdio', MAX_FD_ENTRIES);
   const count = Math.max(3, stdio.length);
-  const entries: StdioEntry[] = [];
+  const entries: Array<'pipe' | 'inherit' | 'ignore' | number | null> = [];
   for (let i = 0; i < count; i++) {
     const e = stdio[i];
     if (e === null || e === undefined) entries.push(i <= 2 ? 'pipe' : null);
@@ -366,11 +414,30 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
       throw invalidArgValue(`options.${name}`, fd, 'must be a child fd that options.stdio does not leave closed');
     }
   }
+  // Every caller-named source must be open now, before procctl opens anything
+  // of its own: a closed number would otherwise be filled by one of our pipes
+  // (or /dev/null) and reach the child as that.
+  const sourceIndex: number[] = [];
+  const sources: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = entries[i];
+    if (typeof e === 'number' || e === 'inherit') {
+      sourceIndex.push(i);
+      sources.push(e === 'inherit' ? i : e);
+    }
+  }
+  if (sources.length > 0) {
+    const bad = n.spawnFirstClosedFd(sources);
+    if (bad >= 0) throw closedFdError(sourceIndex[bad]!, sources[bad]!, file);
+  }
+  const paths = lookupCandidates(file, pathOfChecked(envp), { cwd, allowRelative: allowRelativePath });
 
   const closeAfter: number[] = [];
   const parentEnds = new Map<number, { fd: number; readable: boolean; writable: boolean }>();
   const fds: number[] = [];
-  let devNull = -1;
+  // /dev/null for 'ignore': read-only as stdin (a child that writes to fd 0 by
+  // mistake gets EBADF, as with Go and libuv), write-only as an output.
+  const devNull: { r: number; w: number } = { r: -1, w: -1 };
   try {
     for (let i = 0; i < count; i++) {
       const e = entries[i];
@@ -378,12 +445,12 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
       else if (typeof e === 'number') fds.push(e);
       else if (e === 'inherit') fds.push(i);
       else if (e === 'ignore') {
-        if (devNull < 0) {
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          devNull = (require('node:fs') as typeof import('node:fs')).openSync('/dev/null', 'r+');  // O_CLOEXEC (libuv)
-          closeAfter.push(devNull);
+        const which = i === 0 ? 'r' : 'w';
+        if (devNull[which] < 0) {
+          devNull[which] = fs.openSync('/dev/null', which === 'r' ? 'r' : 'w');  // O_CLOEXEC (libuv)
+          closeAfter.push(devNull[which]);
         }
-        fds.push(devNull);
+        fds.push(devNull[which]);
       } else if (i <= 2) {
         const [r, w] = n.spawnPipe();
         if (i === 0) {
@@ -409,9 +476,10 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
   }
 
   const req: SpawnRequest = {
-    paths: searchCandidates(file, searchPathOf(envp)),
+    paths,
     argv: [argv0, ...args],
     envp,
+    pwd,
     cwd,
     fds,
     uid: creds.uid,
@@ -422,6 +490,7 @@ function prepare(file: string, args: readonly string[], opts: SpawnOptions, n: S
     setsid,
     controllingTerminal,
     foregroundTerminal,
+    noControllingTerminal,
     pgid,
     pdeathsig,
     noNewPrivs,
@@ -546,6 +615,26 @@ export class Subprocess extends EventEmitter {
     this.#status = status;
     this.#resolve(status);
     process.nextTick(() => this.emit('exit', status));
+    // After the 'exit' listeners and the continuations of `await exited` had
+    // their turn to start reading (see #releaseStreams).
+    setImmediate(() => this.#releaseStreams());
+  }
+
+  /**
+   * Once the child has exited, pipes nobody reads must not hold their fds for
+   * ever (a net.Socket over a pipe only closes after reading to EOF): as
+   * child_process does, stdin is destroyed (no reader is left) and every output
+   * stream that nothing consumes (no 'data'/'readable' listener, never piped,
+   * resumed or paused) is resumed, so what is left in it is read, discarded,
+   * and the fd closed at EOF. Output that matters must be consumed by the time
+   * the 'exit' event or `await exited` has returned.
+   */
+  #releaseStreams(): void {
+    if (this.stdin !== null && !this.stdin.destroyed) this.stdin.destroy();
+    for (const s of this.stdio) {
+      if (s === null || s === this.stdin || s.destroyed || !s.readable) continue;
+      if (s.readableFlowing === null && s.listenerCount('data') === 0 && s.listenerCount('readable') === 0) s.resume();
+    }
   }
 
   /**
@@ -645,11 +734,14 @@ export class Subprocess extends EventEmitter {
  * not be set up or exec'd (the failed child is already reaped, its fds closed).
  */
 export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {
+  // Read once, own properties only: every later check sees the same values.
+  return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS));
+}
+
+function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>): Subprocess {
   validateString(file, 'file');
   if (file === '') throw invalidArgValue('file', file, 'must not be empty');
   const argList = validateStringArray(args, 'args');
-  const opts = validateOptions(options) as SpawnOptions;
-  rejectUnknownOptions(opts as Record<string, unknown>, SPAWN_OPTIONS);
   if (!isMainThread) throw workerError();
   const n = native();
 
@@ -658,14 +750,12 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   if (opts.killTimeout !== undefined) killTimeout = validateInteger(opts.killTimeout, 'options.killTimeout', 0, INT32_MAX);
   let abortSignal: AbortSignal | undefined;
   if (opts.signal !== undefined) {
-    const s = opts.signal as unknown;
-    if (s === null || typeof s !== 'object' || !('aborted' in s) || typeof (s as AbortSignal).addEventListener !== 'function') {
-      throw invalidArgType('options.signal', 'an instance of AbortSignal', s);
-    }
-    abortSignal = s as AbortSignal;
+    const s = opts.signal;
+    if (!(s instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', s);
+    abortSignal = s;
   }
 
-  const prep = prepare(file, argList, opts, n);
+  const prep = prepare(file as string, argList, opts, n);
   if (abortSignal?.aborted) {
     for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
     for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
@@ -680,8 +770,9 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   }
   if (res.stage !== null) {
     for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
-    const errPath = res.stage === 'chdir' && prep.req.cwd !== null ? prep.req.cwd : file;
-    throw new SystemError(res.errno, res.stage, { path: errPath, stage: res.stage, context: `spawn ${file}` });
+    if (res.fdIndex !== undefined) throw closedFdError(res.fdIndex, prep.req.fds[res.fdIndex]!, file as string);
+    const errPath = res.stage === 'chdir' && prep.req.cwd !== null ? prep.req.cwd : (file as string);
+    throw new SystemError(res.errno, res.stage, { path: errPath, stage: res.stage, context: `spawn ${file as string}` });
   }
 
   const streams: Array<net.Socket | null> = [];
@@ -711,13 +802,15 @@ export interface RunResult {
  */
 export function run(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<RunResult> {
   // Bad arguments throw synchronously (as execFile does); a child that could not
-  // be started (a SystemError naming the stage) rejects the promise.
-  const opts = validateOptions(options) as SpawnOptions;
+  // be started (a SystemError naming the stage, or a refused relative PATH
+  // lookup) rejects the promise.
+  const opts = snapshotOptions(options, SPAWN_OPTIONS);
+  if (opts.stdio === undefined || opts.stdio === null) opts.stdio = ['ignore', 'pipe', 'pipe'];
   let child: Subprocess;
   try {
-    child = spawn(file, args, { ...opts, stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'] });
+    child = spawnSnapshot(file, args, opts);
   } catch (err) {
-    if (err instanceof SystemError) return Promise.reject(err);
+    if (err instanceof SystemError || (err as { code?: unknown }).code === 'ERR_RELATIVE_PATH_LOOKUP') return Promise.reject(err);
     throw err;
   }
   return collectRun(child);

@@ -8,7 +8,7 @@
  */
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 import { requireNative } from './platform';
-import { validateString, INT32_MAX } from './validate';
+import { MAX_GROUPS, validateArray, validateString, INT32_MAX } from './validate';
 
 interface UsersNative {
   lookupUser(key: string | number): UserEntry | null;
@@ -42,10 +42,12 @@ export interface CredentialOptions {
   group?: IdLike;
   /**
    * Supplementary groups: names/ids, `'init'` for the user's groups from the group
-   * database, `[]` to clear. When `user` is set and this is not, they are cleared:
-   * root's groups never leak into a dropped process.
+   * database, `[]` to clear, `'keep'` to leave the caller's list as it is (Go's
+   * NoSetGroups, setpriv's --keep-groups). When `user` is set and this is not,
+   * they are cleared: root's groups never leak into a dropped process unless
+   * `'keep'` says so.
    */
-  groups?: IdLike[] | 'init';
+  groups?: readonly IdLike[] | 'init' | 'keep';
 }
 
 /** Resolved numeric credentials; null fields are left unchanged. */
@@ -132,12 +134,14 @@ export function resolveCredentials(opts: CredentialOptions, prefix = 'options'):
       throw invalidArgValue(`${prefix}.groups`, 'init', "needs options.user naming a user in the passwd database");
     }
     groups = userGroups(userEntry, gid ?? userEntry.gid);
+  } else if (opts.groups === 'keep') {
+    groups = null;
   } else if (opts.groups !== undefined) {
     if (!Array.isArray(opts.groups)) {
-      throw invalidArgType(`${prefix}.groups`, "an array of group names/ids or 'init'", opts.groups);
+      throw invalidArgType(`${prefix}.groups`, "an array of group names/ids, 'init' or 'keep'", opts.groups);
     }
-    groups = [...new Set(opts.groups.map((g, i) => resolveGroup(g, `${prefix}.groups[${i}]`)))];
-    if (groups.length > 65536) throw invalidArgValue(`${prefix}.groups`, groups.length, 'has more groups than the kernel allows (65536)');
+    const list = validateArray(opts.groups, `${prefix}.groups`, MAX_GROUPS);
+    groups = [...new Set(list.map((g, i) => resolveGroup(g as IdLike, `${prefix}.groups[${i}]`)))];
   } else if (uid !== null) {
     // Secure default (CPython CVE-2023-6507): a dropped uid never keeps root's groups.
     groups = [];

@@ -43,34 +43,84 @@ export function validateObject(value: unknown, name: string): Record<string, unk
   return value as Record<string, unknown>;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Most entries an argv or environment array may have (far above what execve's ARG_MAX lets through). */
+export const MAX_ARGV_ENTRIES = 1 << 20;
+/** Most fds a child may be given (stdio entries, inheritFds). */
+export const MAX_FD_ENTRIES = 65536;
+/** The kernel's NGROUPS_MAX. */
+export const MAX_GROUPS = 65536;
+
+/**
+ * Reads an options object once: every own property it has (data, or a getter
+ * called exactly once) is copied into a fresh null-prototype object, and the
+ * caller validates that copy and never the original. Inherited properties (a
+ * polluted `Object.prototype.user`) are never read; an own enumerable key the
+ * call does not know is refused (a typo must not be a silent no-op).
+ * `undefined` gives an empty snapshot.
+ */
+export function snapshotOptions(value: unknown, known: readonly string[], name = 'options'): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  if (value === undefined) return out;
+  const obj = validateObject(value, name);
+  for (const key of Reflect.ownKeys(obj)) {
+    if (typeof key !== 'string') continue;
+    const desc = Reflect.getOwnPropertyDescriptor(obj, key);
+    if (desc === undefined) continue;
+    if (!known.includes(key)) {
+      if (!desc.enumerable) continue;
+      throw invalidArgValue(`${name}.${key}`, 'value' in desc ? desc.value : '[getter]', `is not a known option (known: ${known.join(', ')})`);
+    }
+    out[key] = 'value' in desc ? desc.value : desc.get === undefined ? undefined : desc.get.call(obj);
+  }
+  return out;
+}
+
+/**
+ * Copies an array once, own elements only: `length` is read once and bounded,
+ * each index is read once, and a hole is an error (reading it would reach
+ * `Array.prototype` / `Object.prototype`).
+ */
+export function snapshotArray(value: unknown, name: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  const length: number = value.length;
+  if (length > max) throw outOfRange(`${name}.length`, `<= ${max}`, length);
+  const out = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) {
+    if (!hasOwn.call(value, i)) throw invalidArgValue(`${name}[${i}]`, undefined, 'is missing (sparse arrays are not accepted)');
+    out[i] = value[i];
+  }
+  return out;
+}
+
+/** The own enumerable string-keyed entries of an object, each value read once. */
+export function snapshotRecord(value: unknown, name: string): Array<[string, unknown]> {
+  const obj = validateObject(value, name);
+  const out: Array<[string, unknown]> = [];
+  for (const key of Object.keys(obj)) out.push([key, obj[key]]);
+  return out;
+}
+
 /** `undefined` becomes `{}`; anything else must be a plain object. */
 export function validateOptions(value: unknown, name = 'options'): Record<string, unknown> {
   if (value === undefined) return {};
   return validateObject(value, name);
 }
 
-export function validateArray(value: unknown, name: string): unknown[] {
-  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
-  return value;
+export function validateArray(value: unknown, name: string, max = MAX_ARGV_ENTRIES): unknown[] {
+  return snapshotArray(value, name, max);
 }
 
-export function validateStringArray(value: unknown, name: string): string[] {
-  const arr = validateArray(value, name);
-  return arr.map((v, i) => validateString(v, `${name}[${i}]`));
+export function validateStringArray(value: unknown, name: string, max = MAX_ARGV_ENTRIES): string[] {
+  const arr = snapshotArray(value, name, max);
+  for (let i = 0; i < arr.length; i++) validateString(arr[i], `${name}[${i}]`);
+  return arr as string[];
 }
 
 export function validateFunction(value: unknown, name: string): (...args: unknown[]) => unknown {
   if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
   return value as (...args: unknown[]) => unknown;
-}
-
-/** Rejects option keys the call does not know (a typo must not be a silent no-op). */
-export function rejectUnknownOptions(options: Record<string, unknown>, known: readonly string[], name = 'options'): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw invalidArgValue(`${name}.${key}`, options[key], `is not a known option (known: ${known.join(', ')})`);
-    }
-  }
 }
 
 /**
@@ -82,22 +132,26 @@ export function rejectUnknownOptions(options: Record<string, unknown>, known: re
  */
 export function normalizeEnv(value: unknown, name = 'options.env'): string[] {
   if (Array.isArray(value)) {
-    const entries = value.map((entry, i) => {
-      const s = validateString(entry, `${name}[${i}]`);
-      if (!s.includes('=')) throw invalidArgValue(`${name}[${i}]`, s, "must have the form 'KEY=value'");
-      return s;
+    const entries = validateStringArray(value, name);
+    entries.forEach((s, i) => {
+      if (!s.includes('=') || s.startsWith('=')) throw invalidArgValue(`${name}[${i}]`, s, "must have the form 'KEY=value'");
     });
     const keys = entries.map((s) => s.slice(0, s.indexOf('=')));
     const last = new Map(keys.map((key, i) => [key, i]));
     return last.size === entries.length ? entries : entries.filter((_, i) => last.get(keys[i]!) === i);
   }
-  const obj = validateObject(value, name);
   const out: string[] = [];
-  for (const [key, v] of Object.entries(obj)) {
+  for (const [key, v] of snapshotRecord(value, name)) {
     if (v === undefined) continue;
     validateString(key, `${name} key`);
     if (key === '' || key.includes('=')) throw invalidArgValue(`${name} key`, key, "must be non-empty and contain no '='");
-    const s = validateString(typeof v === 'string' ? v : String(v), `${name}.${key}`);
+    // Numbers and booleans are spelled as child_process spells them; an object
+    // has no faithful string form (and its toString may throw), so it is refused.
+    const t = typeof v;
+    if (t !== 'string' && t !== 'number' && t !== 'boolean' && t !== 'bigint') {
+      throw invalidArgType(`${name}.${key}`, 'of type string', v);
+    }
+    const s = validateString(String(v), `${name}.${key}`);
     out.push(`${key}=${s}`);
   }
   return out;

@@ -10,7 +10,7 @@
 import { SystemError } from './errors';
 import { requireNative } from './platform';
 import { signalName } from './signals';
-import { validateBoolean, validateInteger, validateOptions, rejectUnknownOptions, INT32_MAX, INT32_MIN } from './validate';
+import { validateBoolean, validateInteger, snapshotOptions, INT32_MAX, INT32_MIN } from './validate';
 
 /** Resource usage of a reaped child, with process.resourceUsage()'s names and units. */
 export interface ResourceUsage {
@@ -103,8 +103,7 @@ export function decodeStatus<R extends ResourceUsage | undefined>(raw: RawStatus
  */
 export function wait4(pid: number = -1, options: Wait4Options = {}): WaitStatus | null {
   validateInteger(pid, 'pid', INT32_MIN + 1, INT32_MAX);
-  const opts = validateOptions(options);
-  rejectUnknownOptions(opts, ['nohang', 'untraced', 'continued']);
+  const opts = snapshotOptions(options, ['nohang', 'untraced', 'continued']);
   const nohang = opts.nohang === undefined ? true : validateBoolean(opts.nohang, 'options.nohang');
   const untraced = opts.untraced === undefined ? false : validateBoolean(opts.untraced, 'options.untraced');
   const continued = opts.continued === undefined ? false : validateBoolean(opts.continued, 'options.continued');

@@ -43,11 +43,24 @@ std::vector<int32_t> ArgInt32Array(const Napi::CallbackInfo& info, size_t i,
 
 // Array-valued properties of a request object built by lib/ (spawn, exec plans).
 // `where` prefixes error messages ("spawn: ", "plan."). Strings with NUL bytes
-// throw ERR_INVALID_ARG_VALUE; a null/undefined number array is empty.
+// throw ERR_INVALID_ARG_VALUE; a null/undefined number array is empty; an array
+// longer than kMaxRequestArray throws a RangeError before anything is read.
+constexpr uint32_t kMaxRequestArray = 1u << 20;
 std::vector<std::string> PropStringArray(Napi::Env env, const Napi::Object& obj,
                                          const char* key, const char* where);
 std::vector<double> PropNumberArray(Napi::Env env, const Napi::Object& obj,
                                     const char* key, const char* where);
+// A whole number in [min, max] (NaN, fractions and anything outside are a
+// RangeError, never a wrapped or truncated value), or `dflt` when the property
+// is null/undefined.
+double PropInteger(Napi::Env env, const Napi::Object& obj, const char* key, double min,
+                   double max, double dflt, const char* where);
+// A uid/gid: null/undefined -> false (leave unchanged); else 0 .. 2^32-2 (the
+// kernel reads (uid_t)-1 as "unchanged"), anything else a RangeError.
+bool PropId(Napi::Env env, const Napi::Object& obj, const char* key, const char* where,
+            uint32_t* out);
+// One array entry as an id (see PropId), for groups lists.
+uint32_t IdValue(Napi::Env env, double d, const char* key, const char* where);
 
 // Per-module registration, called once from addon.cc.
 void InitErrors(Napi::Env env, Napi::Object exports);

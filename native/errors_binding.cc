@@ -3,6 +3,8 @@
 // through it, so native and JS errors share one class, one message format, one code map.
 #include "binding.h"
 
+#include <cmath>
+
 #include <cerrno>
 #include <cstring>
 
@@ -104,9 +106,11 @@ std::vector<std::string> ArgStringArray(const Napi::CallbackInfo& info, size_t i
                                         const char* name) {
   if (i >= info.Length() || !info[i].IsArray()) ThrowArg(info, name, "an array of strings");
   Napi::Array arr = info[i].As<Napi::Array>();
+  const uint32_t length = arr.Length();
+  if (length > kMaxRequestArray) ThrowArg(info, name, "an array of at most 1048576 strings");
   std::vector<std::string> out;
-  out.reserve(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); k++) {
+  out.reserve(length);
+  for (uint32_t k = 0; k < length; k++) {
     Napi::Value v = arr.Get(k);
     if (!v.IsString()) ThrowArg(info, name, "an array of strings");
     std::string s = v.As<Napi::String>().Utf8Value();
@@ -125,9 +129,11 @@ std::vector<int32_t> ArgInt32Array(const Napi::CallbackInfo& info, size_t i,
                                    const char* name) {
   if (i >= info.Length() || !info[i].IsArray()) ThrowArg(info, name, "an array of numbers");
   Napi::Array arr = info[i].As<Napi::Array>();
+  const uint32_t length = arr.Length();
+  if (length > kMaxRequestArray) ThrowArg(info, name, "an array of at most 1048576 numbers");
   std::vector<int32_t> out;
-  out.reserve(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); k++) {
+  out.reserve(length);
+  for (uint32_t k = 0; k < length; k++) {
     Napi::Value v = arr.Get(k);
     if (!v.IsNumber()) ThrowArg(info, name, "an array of numbers");
     out.push_back(v.As<Napi::Number>().Int32Value());
@@ -140,9 +146,11 @@ std::vector<std::string> PropStringArray(Napi::Env env, const Napi::Object& obj,
   Napi::Value v = obj.Get(key);
   if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(where) + key + " must be an array");
   Napi::Array arr = v.As<Napi::Array>();
+  const uint32_t length = arr.Length();
+  if (length > kMaxRequestArray) throw Napi::RangeError::New(env, std::string(where) + key + " is too long");
   std::vector<std::string> out;
-  out.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) {
+  out.reserve(length);
+  for (uint32_t i = 0; i < length; i++) {
     Napi::Value e = arr.Get(i);
     if (!e.IsString()) throw Napi::TypeError::New(env, std::string(where) + key + " must hold strings");
     std::string str = e.As<Napi::String>().Utf8Value();
@@ -163,13 +171,44 @@ std::vector<double> PropNumberArray(Napi::Env env, const Napi::Object& obj,
   if (v.IsNull() || v.IsUndefined()) return out;
   if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(where) + key + " must be an array");
   Napi::Array arr = v.As<Napi::Array>();
-  out.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) {
+  const uint32_t length = arr.Length();
+  if (length > kMaxRequestArray) throw Napi::RangeError::New(env, std::string(where) + key + " is too long");
+  out.reserve(length);
+  for (uint32_t i = 0; i < length; i++) {
     Napi::Value e = arr.Get(i);
     if (!e.IsNumber()) throw Napi::TypeError::New(env, std::string(where) + key + " must hold numbers");
     out.push_back(e.As<Napi::Number>().DoubleValue());
   }
   return out;
+}
+
+double PropInteger(Napi::Env env, const Napi::Object& obj, const char* key, double min,
+                   double max, double dflt, const char* where) {
+  Napi::Value v = obj.Get(key);
+  if (v.IsNull() || v.IsUndefined()) return dflt;
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(where) + key + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  // NaN fails every comparison, so it lands here too.
+  if (!(d >= min && d <= max) || std::floor(d) != d) {
+    throw Napi::RangeError::New(env, std::string(where) + key + " is out of range");
+  }
+  return d;
+}
+
+uint32_t IdValue(Napi::Env env, double d, const char* key, const char* where) {
+  if (!(d >= 0 && d <= 4294967294.0) || std::floor(d) != d) {
+    throw Napi::RangeError::New(env, std::string(where) + key + " is not an id 0..4294967294");
+  }
+  return static_cast<uint32_t>(d);
+}
+
+bool PropId(Napi::Env env, const Napi::Object& obj, const char* key, const char* where,
+            uint32_t* out) {
+  Napi::Value v = obj.Get(key);
+  if (v.IsNull() || v.IsUndefined()) return false;
+  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(where) + key + " must be a number");
+  *out = IdValue(env, v.As<Napi::Number>().DoubleValue(), key, where);
+  return true;
 }
 
 void InitErrors(Napi::Env env, Napi::Object exports) {

@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -30,27 +31,9 @@ std::vector<double> NumberArray(Napi::Env env, const Napi::Object& plan, const c
   return PropNumberArray(env, plan, key, "plan.");
 }
 
-// -1 (or absent) means "not set"; ids are 0 .. 2^32-2.
-bool OptionalId(Napi::Env env, const Napi::Object& plan, const char* key, uint32_t* out) {
-  Napi::Value v = Get(plan, key);
-  if (v.IsNull() || v.IsUndefined()) return false;
-  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("plan.") + key + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (d < 0 || d > 4294967294.0 || std::floor(d) != d) {
-    throw Napi::RangeError::New(env, std::string("plan.") + key + " is out of range");
-  }
-  *out = static_cast<uint32_t>(d);
-  return true;
-}
-
 bool Bool(const Napi::Object& plan, const char* key) {
   Napi::Value v = Get(plan, key);
   return v.IsBoolean() && v.As<Napi::Boolean>().Value();
-}
-
-int32_t Int(const Napi::Object& plan, const char* key, int32_t fallback) {
-  Napi::Value v = Get(plan, key);
-  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
 }
 
 // execInPlace(plan): returns only on failure, with
@@ -66,7 +49,7 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
   plan.argv = StringArray(env, obj, "argv");
   plan.envp = StringArray(env, obj, "envp");
   for (double d : NumberArray(env, obj, "inheritFds")) {
-    if (d < 0 || d > 2147483647.0) throw Napi::RangeError::New(env, "plan.inheritFds entry out of range");
+    if (!(d >= 0 && d <= 2147483647.0) || std::floor(d) != d) throw Napi::RangeError::New(env, "plan.inheritFds entry out of range");
     plan.inherit_fds.push_back(static_cast<int>(d));
   }
   Napi::Value cwd = Get(obj, "cwd");
@@ -76,28 +59,22 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
     if (plan.cwd.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "plan.cwd must not contain null bytes");
   }
   for (double d : NumberArray(env, obj, "signalMask")) {
-    if (d < 1 || d > 64) throw Napi::RangeError::New(env, "plan.signalMask entry out of range");
+    if (!(d >= 1 && d <= 64) || std::floor(d) != d) throw Napi::RangeError::New(env, "plan.signalMask entry out of range");
     plan.signal_mask.push_back(static_cast<int>(d));
   }
   plan.setsid = Bool(obj, "setsid");
   Napi::Value groups = Get(obj, "groups");
   if (groups.IsArray()) {
     plan.set_groups = true;
-    for (double d : NumberArray(env, obj, "groups")) {
-      if (d < 0 || d > 4294967294.0) throw Napi::RangeError::New(env, "plan.groups entry out of range");
-      plan.groups.push_back(static_cast<gid_t>(d));
-    }
+    for (double d : NumberArray(env, obj, "groups")) plan.groups.push_back(static_cast<gid_t>(IdValue(env, d, "groups", "plan.")));
+    if (plan.groups.size() > 65536) throw Napi::RangeError::New(env, "plan.groups has too many entries");
   }
   uint32_t id = 0;
-  if (OptionalId(env, obj, "gid", &id)) plan.set_gid = true, plan.gid = static_cast<gid_t>(id);
-  if (OptionalId(env, obj, "uid", &id)) plan.set_uid = true, plan.uid = static_cast<uid_t>(id);
-  plan.parent_death_signal = Int(obj, "parentDeathSignal", 0);
-  if (plan.parent_death_signal < 0 || plan.parent_death_signal > 64) {
-    throw Napi::RangeError::New(env, "plan.parentDeathSignal out of range");
-  }
+  if (PropId(env, obj, "gid", "plan.", &id)) plan.set_gid = true, plan.gid = static_cast<gid_t>(id);
+  if (PropId(env, obj, "uid", "plan.", &id)) plan.set_uid = true, plan.uid = static_cast<uid_t>(id);
+  plan.parent_death_signal = static_cast<int>(PropInteger(env, obj, "parentDeathSignal", 0, 64, 0, "plan."));
   plan.no_new_privs = Bool(obj, "noNewPrivs");
-  plan.umask = Int(obj, "umask", -1);
-  if (plan.umask > 0777) throw Napi::RangeError::New(env, "plan.umask out of range");
+  plan.umask = static_cast<int>(PropInteger(env, obj, "umask", -1, 0777, -1, "plan."));
   Napi::Value reset_tty = Get(obj, "resetTty");
   plan.reset_tty = !reset_tty.IsBoolean() || reset_tty.As<Napi::Boolean>().Value();
 
@@ -156,13 +133,24 @@ Napi::Value RunLoopOnce(const Napi::CallbackInfo& info) {
   for (auto& c : paused.checks) uv_check_stop(c.first);
   for (auto& i : paused.idles) uv_idle_stop(i.first);
   int alive = uv_run(loop, UV_RUN_ONCE);
+  // A paused handle may have been closed and freed by its owner during that
+  // turn: only handles still in the loop's list (closed ones leave it before
+  // their close callback frees them) are touched again.
+  std::vector<uv_handle_t*> live;
+  uv_walk(
+      loop, [](uv_handle_t* handle, void* arg) { static_cast<std::vector<uv_handle_t*>*>(arg)->push_back(handle); },
+      &live);
+  auto still_open = [&live](void* h) {
+    auto* handle = static_cast<uv_handle_t*>(h);
+    return std::find(live.begin(), live.end(), handle) != live.end() && !uv_is_closing(handle);
+  };
   // Started again in reverse, so they keep their order (uv_*_start inserts at
-  // the head of the loop's list). A handle closed meanwhile stays stopped.
+  // the head of the loop's list).
   for (auto it = paused.checks.rbegin(); it != paused.checks.rend(); ++it) {
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(it->first))) uv_check_start(it->first, it->second);
+    if (still_open(it->first)) uv_check_start(it->first, it->second);
   }
   for (auto it = paused.idles.rbegin(); it != paused.idles.rend(); ++it) {
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(it->first))) uv_idle_start(it->first, it->second);
+    if (still_open(it->first)) uv_idle_start(it->first, it->second);
   }
   return Napi::Boolean::New(info.Env(), alive != 0);
 }

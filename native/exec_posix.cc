@@ -8,11 +8,13 @@
 //   1. block every signal: nothing may run a handler, or die by a default
 //      action, half-way through; on failure pending signals reach Node's handlers.
 //   2. reversible changes, each saved: umask, cwd, fd flags, TTY mode,
-//      pdeathsig, signal dispositions.
-//   3. irreversible changes last, just before execve: setsid, then groups before
-//      gid before uid (setgroups and setresgid need the privilege setresuid
-//      gives up), then PR_SET_PDEATHSIG (any uid/gid change clears it), then
-//      PR_SET_NO_NEW_PRIVS.
+//      pdeathsig, and ignored signals (see IgnoredToNoop).
+//   3. irreversible changes last, just before execve: setsid, the terminal
+//      guard (seccomp needs the privilege the drop gives up), then groups
+//      before gid before uid (setgroups and setresgid need the privilege
+//      setresuid gives up), then every capability set cleared (a uid is not a
+//      capability set), then PR_SET_PDEATHSIG (any uid/gid change clears it),
+//      then PR_SET_NO_NEW_PRIVS.
 //   4. the final signal mask, then execve() on each candidate.
 //   5. failure: undo step 2 in reverse; report what step 3 left changed.
 #include "exec.h"
@@ -31,8 +33,10 @@
 #include <cstring>
 
 #ifdef __linux__
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include "tty_guard.h"
 #endif
 
 // libuv (exported by the node binary): restores the termios libuv saved before it
@@ -179,6 +183,52 @@ void Fail(ExecFailure* failure, int err, const char* syscall, const char* stage)
   failure->stage = stage;
 }
 
+// Stands in for SIG_IGN while exec runs: execve() resets a caught signal to
+// SIG_DFL in the new program but keeps SIG_IGN, and Node ignores SIGPIPE and
+// SIGXFSZ. Setting SIG_DFL ourselves would open a window in which a signal
+// taken by one of Node's other threads kills the process; a handler that does
+// nothing behaves as SIG_IGN until the exec and as SIG_DFL after it.
+void IgnoreHandler(int) {}
+
+// Whether the calling process has a controlling terminal (/dev/tty opens only
+// then; ENXIO otherwise). Any other error counts as "maybe": the guard fails closed.
+bool MayHaveControllingTerminal() {
+  int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  return errno != ENXIO;
+}
+
+// 0 or errno. See tty_guard.h: on this thread only, which is the one that execs.
+int InstallTerminalGuard() {
+#ifdef PROCCTL_HAVE_TTY_GUARD
+  struct sock_fprog prog = {tty_guard::kLength, const_cast<struct sock_filter*>(tty_guard::kProgram)};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) return errno;
+  return 0;
+#else
+  return ENOSYS;
+#endif
+}
+
+// After a drop to a non-root uid: ambient, inheritable, permitted and effective
+// all emptied on this thread (the one that execs), then read back. 0 or errno.
+int DropCapabilities() {
+#ifdef __linux__
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return errno;
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  if (syscall(SYS_capset, &hdr, data) < 0) return errno;
+  hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  if (syscall(SYS_capget, &hdr, data) < 0) return errno;
+  for (const auto& d : data) {
+    if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) return EPERM;
+  }
+#endif
+  return 0;
+}
+
 // Errors after which execvp(3) goes on to the next PATH entry.
 bool TryNextCandidate(int err) {
   return err == ENOENT || err == ENOTDIR || err == ESTALE || err == ENODEV ||
@@ -191,6 +241,12 @@ bool DropAndExec(const ExecPlan& plan, char* const* argv, char* const* envp,
   if (plan.setsid) {
     if (setsid() < 0) return Fail(failure, errno, "setsid", "setsid"), false;
     failure->unrestored.push_back("setsid");
+  }
+  const bool dropping = plan.set_uid && plan.uid != 0;
+  if (dropping && !plan.setsid && MayHaveControllingTerminal()) {
+    int e = InstallTerminalGuard();
+    if (e != 0) return Fail(failure, e, "prctl", "seccomp"), false;
+    failure->unrestored.push_back("seccomp");
   }
   if (plan.set_groups) {
     if (setgroups(plan.groups.size(), plan.groups.empty() ? nullptr : plan.groups.data()) < 0) {
@@ -213,6 +269,11 @@ bool DropAndExec(const ExecPlan& plan, char* const* argv, char* const* envp,
     if (setuid(plan.uid) < 0) return Fail(failure, errno, "setuid", "setuid"), false;
 #endif
     failure->unrestored.push_back("setresuid");
+  }
+  if (dropping) {
+    int e = DropCapabilities();
+    if (e != 0) return Fail(failure, e, "capset", "capabilities"), false;
+    failure->unrestored.push_back("capabilities");
   }
 #ifdef __linux__
   if (plan.parent_death_signal > 0) {
@@ -344,14 +405,18 @@ void ExecInPlace(const ExecPlan& plan, ExecFailure* failure) {
   }
 #endif
   if (ok) {
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
+    // Ignored signals get a do-nothing handler (IgnoreHandler); caught ones and
+    // defaults are left alone, execve() resets the caught ones itself.
+    struct sigaction noop;
+    memset(&noop, 0, sizeof noop);
+    noop.sa_handler = IgnoreHandler;
+    sigemptyset(&noop.sa_mask);
     for (int sig = 1; sig <= kMaxClassicSignal && ok; sig++) {
       if (sig == SIGKILL || sig == SIGSTOP) continue;
-      if (sigaction(sig, &dfl, &saved->actions[sig]) < 0) {
-        if (errno == EINVAL) continue;  // not a signal on this platform
+      struct sigaction cur;
+      if (sigaction(sig, nullptr, &cur) < 0) continue;  // not a signal on this platform
+      if ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_IGN) continue;
+      if (sigaction(sig, &noop, &saved->actions[sig]) < 0) {
         Fail(failure, errno, "sigaction", "sigaction");
         ok = false;
       } else {
@@ -367,9 +432,6 @@ void ExecInPlace(const ExecPlan& plan, ExecFailure* failure) {
   Restore(saved);
   pthread_sigmask(SIG_SETMASK, &saved->mask, nullptr);
   delete saved;
-  // A SIGCHLD that arrived while the final mask was in place met SIG_DFL
-  // (ignore) and is gone; libuv waits for its children on SIGCHLD, so send one.
-  raise(SIGCHLD);
 }
 
 }  // namespace procctl

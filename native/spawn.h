@@ -34,6 +34,9 @@ enum SpawnStage : int32_t {
   kStageClone,      // in the parent: the clone/fork itself
   kStageTiocsctty,  // ioctl(TIOCSCTTY): taking the controlling terminal after setsid
   kStageTcsetpgrp,  // ioctl(TIOCSPGRP): making the child's new group the foreground
+  kStageTiocnotty,  // ioctl(TIOCNOTTY) on fd 0: leaving the controlling terminal (Go's Noctty)
+  kStageSeccomp,    // the terminal guard: a seccomp filter refusing TIOCSTI/TIOCLINUX
+  kStageCapabilities,  // clearing every capability set after a drop to a non-root uid
 };
 
 const char* SpawnStageName(int32_t stage);
@@ -84,6 +87,16 @@ struct SpawnRequest {
   int parent_death_signal;  // 0: none
   pid_t parent_pid;         // recorded before the clone, for the getppid() check
   bool no_new_privs;
+  // ioctl(0, TIOCNOTTY) after the remap: the child leaves the caller's controlling
+  // terminal without starting a session (Go's SysProcAttr.Noctty).
+  bool no_controlling_terminal;
+  // A drop to a non-root uid: clear every capability set after setresuid (the
+  // kernel's setuid fixup leaves the inheritable set, a non-root parent's ambient
+  // set and anything under SECBIT_NO_SETUID_FIXUP), and, when the child still has
+  // a controlling terminal (no setsid), install the terminal guard before the
+  // drop so the new program cannot push input into that terminal (TIOCSTI).
+  bool drop_privileges;
+  bool guard_terminal;
 };
 
 // Which engine to use. kEngineAuto picks clone3, then clone, then fork.
@@ -136,6 +149,11 @@ int PidfdReap(int pidfd, WaitResult* out);
 
 // Plain fork engine (spawn_posix.cc); used on macOS and by request on Linux.
 int SpawnFork(const SpawnRequest& req, SpawnResult* result);
+
+// The index of the first fd_map source that is not an open fd, or -1. Checked
+// before the clone so that a closed source can never be filled by an fd of
+// our own (the fork engine's error pipe) and reach the child as that.
+int FirstClosedSource(const SpawnRequest& req);
 
 // Pipes for stdio, both ends close-on-exec. 0 or -errno.
 int MakePipe(int fds[2]);

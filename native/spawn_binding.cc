@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -26,24 +28,24 @@ void InitSpawnWatch(Napi::Env env, Napi::Object exports);
 
 namespace {
 
-Napi::Value Prop(Napi::Object o, const char* key) { return o.Get(key); }
+constexpr const char* kWhere = "spawn: ";
 
 std::vector<std::string> StringArrayProp(Napi::Env env, Napi::Object o, const char* key) {
-  return PropStringArray(env, o, key, "spawn: ");
+  return PropStringArray(env, o, key, kWhere);
 }
 
 std::vector<double> NumberArrayProp(Napi::Env env, Napi::Object o, const char* key) {
-  return PropNumberArray(env, o, key, "spawn: ");
+  return PropNumberArray(env, o, key, kWhere);
 }
 
-double NumberProp(Napi::Env env, Napi::Object o, const char* key, double dflt) {
+double IntProp(Napi::Env env, Napi::Object o, const char* key, double min, double max, double dflt) {
+  return PropInteger(env, o, key, min, max, dflt, kWhere);
+}
+
+bool BoolProp(Napi::Object o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return dflt;
-  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
 }
-
-bool BoolProp(Napi::Object o, const char* key) { return o.Get(key).ToBoolean().Value(); }
 
 std::vector<char*> CArray(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -53,13 +55,35 @@ std::vector<char*> CArray(std::vector<std::string>& strings) {
   return out;
 }
 
-uint64_t RlimValue(double v) {
-  if (v < 0 || std::isinf(v)) return static_cast<uint64_t>(RLIM_INFINITY);
+uint64_t RlimValue(Napi::Env env, double v) {
+  if (v == -1) return static_cast<uint64_t>(RLIM_INFINITY);
+  if (!(v >= 0 && v <= 9007199254740991.0) || std::floor(v) != v) {
+    throw Napi::RangeError::New(env, "spawn: rlimits value out of range");
+  }
   return static_cast<uint64_t>(v);
 }
 
-// spawn({paths, argv, envp, cwd, fds, uid, gid, groups, umask, rlimits,
-//        setsid, controllingTerminal, pgid, pdeathsig, ppid, noNewPrivs, engine})
+constexpr double kInt32Max = 2147483647.0;
+constexpr uint32_t kMaxFds = 65536;
+constexpr uint32_t kMaxGroups = 65536;
+
+// The caller's environ, as the child will see it: `pwd` (when given) replaces
+// every PWD= entry, as Go does when it sets Dir with an inherited environment.
+std::vector<std::string> CurrentEnviron(const std::string* pwd) {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; e++) {
+    if (pwd != nullptr && strncmp(*e, "PWD=", 4) == 0) continue;
+    out.emplace_back(*e);
+  }
+  if (pwd != nullptr) out.push_back("PWD=" + *pwd);
+  return out;
+}
+
+// spawn({paths, argv, envp, pwd, cwd, fds, uid, gid, groups, umask, rlimits,
+//        setsid, controllingTerminal, foregroundTerminal, noControllingTerminal,
+//        pgid, pdeathsig, noNewPrivs, engine})
+// lib/spawn.ts has validated all of it; this re-checks every number's range so a
+// direct call can never reach the child with a wrapped id, a NaN or a bad fd.
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawn expects a request object");
@@ -68,11 +92,15 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // Everything the child reads is built here, before the clone (checklist 1).
   std::vector<std::string> paths = StringArrayProp(env, o, "paths");
   std::vector<std::string> argv = StringArrayProp(env, o, "argv");
+  if (argv.empty()) throw Napi::TypeError::New(env, "spawn: argv must not be empty");
   // envp null: the parent's current environment (process.env writes go to
   // environ on the main thread, where we are), copied here before the clone.
   std::vector<std::string> envp;
   if (o.Get("envp").IsNull()) {
-    for (char** e = environ; e != nullptr && *e != nullptr; e++) envp.emplace_back(*e);
+    Napi::Value pwdv = o.Get("pwd");
+    std::string pwd = pwdv.IsString() ? pwdv.As<Napi::String>().Utf8Value() : std::string();
+    if (pwd.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "spawn: pwd must not contain null bytes");
+    envp = CurrentEnviron(pwdv.IsString() ? &pwd : nullptr);
   } else {
     envp = StringArrayProp(env, o, "envp");
   }
@@ -80,20 +108,29 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   for (auto& p : paths) cpaths.push_back(p.c_str());
   std::vector<char*> cargv = CArray(argv);
   std::vector<char*> cenvp = CArray(envp);
-  Napi::Value cwdv = Prop(o, "cwd");
+  Napi::Value cwdv = o.Get("cwd");
   std::string cwd = cwdv.IsString() ? cwdv.As<Napi::String>().Utf8Value() : std::string();
+  if (cwd.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "spawn: cwd must not contain null bytes");
 
+  std::vector<double> fdv = NumberArrayProp(env, o, "fds");
+  if (fdv.size() > kMaxFds) throw Napi::RangeError::New(env, "spawn: too many fds");
   std::vector<int> fds;
-  for (double d : NumberArrayProp(env, o, "fds")) fds.push_back(static_cast<int>(d));
+  for (double d : fdv) {
+    if (!(d >= -1 && d <= kInt32Max) || std::floor(d) != d) throw Napi::RangeError::New(env, "spawn: fds entry out of range");
+    fds.push_back(static_cast<int>(d));
+  }
   std::vector<gid_t> groups;
-  Napi::Value groupsv = Prop(o, "groups");
+  Napi::Value groupsv = o.Get("groups");
   bool set_groups = groupsv.IsArray();
-  for (double d : NumberArrayProp(env, o, "groups")) groups.push_back(static_cast<gid_t>(d));
+  std::vector<double> groupd = NumberArrayProp(env, o, "groups");
+  if (groupd.size() > kMaxGroups) throw Napi::RangeError::New(env, "spawn: too many groups");
+  for (double d : groupd) groups.push_back(static_cast<gid_t>(IdValue(env, d, "groups", kWhere)));
   std::vector<double> rl = NumberArrayProp(env, o, "rlimits");  // [resource, soft, hard]*
-  if (rl.size() % 3 != 0) throw Napi::TypeError::New(env, "spawn: rlimits must be triples");
+  if (rl.size() % 3 != 0 || rl.size() > 3 * 64) throw Napi::TypeError::New(env, "spawn: rlimits must be triples");
   std::vector<SpawnRlimit> rlimits;
   for (size_t i = 0; i + 2 < rl.size(); i += 3) {
-    rlimits.push_back({static_cast<int>(rl[i]), RlimValue(rl[i + 1]), RlimValue(rl[i + 2])});
+    if (!(rl[i] >= 0 && rl[i] < 64) || std::floor(rl[i]) != rl[i]) throw Napi::RangeError::New(env, "spawn: rlimits resource out of range");
+    rlimits.push_back({static_cast<int>(rl[i]), RlimValue(env, rl[i + 1]), RlimValue(env, rl[i + 2])});
   }
 
   SpawnRequest req = {};
@@ -104,39 +141,56 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   req.cwd = cwdv.IsString() ? cwd.c_str() : nullptr;
   req.fd_map = fds.data();
   req.fd_count = static_cast<int>(fds.size());
-  double uid = NumberProp(env, o, "uid", -1), gid = NumberProp(env, o, "gid", -1);
-  req.set_uid = uid >= 0;
-  req.uid = static_cast<uid_t>(uid);
-  req.set_gid = gid >= 0;
-  req.gid = static_cast<gid_t>(gid);
+  uint32_t id = 0;
+  req.set_uid = PropId(env, o, "uid", kWhere, &id);
+  req.uid = static_cast<uid_t>(id);
+  id = 0;
+  req.set_gid = PropId(env, o, "gid", kWhere, &id);
+  req.gid = static_cast<gid_t>(id);
   req.set_groups = set_groups;
   req.groups = groups.data();
   req.group_count = static_cast<int>(groups.size());
-  req.umask_value = static_cast<int>(NumberProp(env, o, "umask", -1));
+  req.umask_value = static_cast<int>(IntProp(env, o, "umask", -1, 0777, -1));
   req.rlimits = rlimits.data();
   req.rlimit_count = static_cast<int>(rlimits.size());
   req.setsid = BoolProp(o, "setsid");
-  req.controlling_terminal = static_cast<int>(NumberProp(env, o, "controllingTerminal", -1));
-  req.foreground_terminal = static_cast<int>(NumberProp(env, o, "foregroundTerminal", -1));
+  req.controlling_terminal = static_cast<int>(IntProp(env, o, "controllingTerminal", -1, kInt32Max, -1));
+  req.foreground_terminal = static_cast<int>(IntProp(env, o, "foregroundTerminal", -1, kInt32Max, -1));
+  req.no_controlling_terminal = BoolProp(o, "noControllingTerminal");
   // lib/spawn.ts checks these; a direct call must still not reach the child with
   // a request the child cannot honour (TIOCSCTTY needs a session leader).
   if (req.controlling_terminal >= 0 && (!req.setsid || req.controlling_terminal >= req.fd_count)) {
     throw Napi::TypeError::New(env, "spawn: controllingTerminal needs setsid and a child fd");
   }
-  double pgid = NumberProp(env, o, "pgid", -1);
+  double pgid = IntProp(env, o, "pgid", -1, kInt32Max, -1);
   req.setpgid = pgid >= 0;
   req.pgid = static_cast<pid_t>(pgid);
+  if (req.setpgid && req.setsid) throw Napi::TypeError::New(env, "spawn: pgid and setsid exclude each other");
   if (req.foreground_terminal >= 0 && (!req.setpgid || req.foreground_terminal >= req.fd_count)) {
     throw Napi::TypeError::New(env, "spawn: foregroundTerminal needs a process group and a child fd");
   }
-  req.parent_death_signal = static_cast<int>(NumberProp(env, o, "pdeathsig", 0));
+  req.parent_death_signal = static_cast<int>(IntProp(env, o, "pdeathsig", 0, 64, 0));
   req.parent_pid = getpid();
   req.no_new_privs = BoolProp(o, "noNewPrivs");
-  int engine = static_cast<int>(NumberProp(env, o, "engine", kEngineAuto));
+  // Not options: a drop to a non-root uid always clears the capability sets, and
+  // guards the terminal unless a new session (or Noctty) took it away.
+  req.drop_privileges = req.set_uid && req.uid != 0;
+  req.guard_terminal = req.drop_privileges && !req.setsid && !req.no_controlling_terminal;
+  int engine = static_cast<int>(IntProp(env, o, "engine", kEngineAuto, kEngineFork, kEngineAuto));
 
+  Napi::Object out = Napi::Object::New(env);
+  // Checked last, just before the clone, with nothing of ours opened since lib/
+  // checked them first: a closed source is EBADF, never a stand-in fd.
+  int closed = FirstClosedSource(req);
+  if (closed >= 0) {
+    out.Set("pid", Napi::Number::New(env, -1));
+    out.Set("stage", Napi::String::New(env, SpawnStageName(kStageDup2)));
+    out.Set("errno", Napi::Number::New(env, EBADF));
+    out.Set("fdIndex", Napi::Number::New(env, closed));
+    return out;
+  }
   SpawnResult res = {};
   int r = SpawnProcess(req, engine, &res);
-  Napi::Object out = Napi::Object::New(env);
   if (r < 0) {
     out.Set("pid", Napi::Number::New(env, -1));
     out.Set("stage", Napi::String::New(env, SpawnStageName(kStageClone)));
@@ -187,6 +241,15 @@ Napi::Value DetachTerminal(const Napi::CallbackInfo& info) {
   int r = DetachControllingTerminal(ArgInt32(info, 0, "fd"));
   if (r < 0) ThrowSystemError(info.Env(), -r, "ioctl", nullptr, "TIOCNOTTY");
   return info.Env().Undefined();
+}
+
+// firstClosedFd(fds): the index of the first entry that is not an open fd, or -1.
+Napi::Value FirstClosedFd(const Napi::CallbackInfo& info) {
+  std::vector<int32_t> fds = ArgInt32Array(info, 0, "fds");
+  for (size_t i = 0; i < fds.size(); i++) {
+    if (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0) return Napi::Number::New(info.Env(), static_cast<double>(i));
+  }
+  return Napi::Number::New(info.Env(), -1);
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
@@ -242,6 +305,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnSocketPair", Napi::Function::New(env, SocketPair));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, SendSignal));
   exports.Set("spawnCloseFd", Napi::Function::New(env, CloseFd));
+  exports.Set("spawnFirstClosedFd", Napi::Function::New(env, FirstClosedFd));
   exports.Set("spawnDetachTerminal", Napi::Function::New(env, DetachTerminal));
   exports.Set("spawnHasControllingTerminal", Napi::Boolean::New(env, SpawnSupportsControllingTerminal()));
   exports.Set("rlimitResources", RlimitResources(env));

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #ifdef __linux__
+#include <linux/capability.h>
 #include <linux/prctl.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
+#include "tty_guard.h"
 #else
 #include <grp.h>
 #include <sys/resource.h>
@@ -111,6 +113,45 @@ long SigDefault(int sig) {
 long SigSetMask(uint64_t mask) { return SYS(SYS_rt_sigprocmask, SIG_SETMASK, ARG(&mask), 0, 8); }
 constexpr int kMaxSignal = 64;
 
+// Whether the child has a controlling terminal: /dev/tty opens exactly then
+// (ENXIO otherwise). Any other answer (no /dev/tty node in a minimal image) is
+// taken as "maybe", so the guard goes in: it fails closed.
+bool MayHaveControllingTerminal() {
+  long fd = SYS(SYS_openat, AT_FDCWD, ARG("/dev/tty"), O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+  if (fd >= 0) {
+    Close(static_cast<int>(fd));
+    return true;
+  }
+  return fd != -ENXIO;
+}
+
+long InstallTerminalGuard() {
+#ifdef PROCCTL_HAVE_TTY_GUARD
+  struct sock_fprog prog = {tty_guard::kLength, const_cast<struct sock_filter*>(tty_guard::kProgram)};
+  return SYS(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ARG(&prog), 0, 0);
+#else
+  return -ENOSYS;
+#endif
+}
+
+// Empties every capability set of this (now non-root) process: ambient first
+// (it needs no privilege, and kernels before 4.3 without it say EINVAL, which
+// means there is none), then inheritable, permitted and effective in one
+// capset, then reads them back: a set that is not empty fails the spawn.
+long DropCapabilities() {
+  long r = SYS(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (r < 0 && r != -EINVAL) return r;
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  if ((r = SYS(SYS_capset, ARG(&hdr), ARG(data))) < 0) return r;
+  hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  if ((r = SYS(SYS_capget, ARG(&hdr), ARG(data))) < 0) return r;
+  for (const auto& d : data) {
+    if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) return -EPERM;
+  }
+  return 0;
+}
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -197,6 +238,20 @@ long SigSetMask(uint64_t) {
   return R(sigprocmask(SIG_SETMASK, &none, nullptr));
 }
 constexpr int kMaxSignal = NSIG - 1;
+// No seccomp here: a child that keeps a controlling terminal after a drop
+// cannot be guarded, so such a spawn fails (the caller asks for setsid or
+// noControllingTerminal instead). /dev/tty opens only with a controlling terminal.
+bool MayHaveControllingTerminal() {
+  int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  return errno != ENXIO;
+}
+long InstallTerminalGuard() { return -ENOSYS; }
+// setuid() from root clears every privilege on these systems; nothing is left to drop.
+long DropCapabilities() { return 0; }
 long CloexecFrom(int first) {
   struct rlimit lim;
   long max = 65536;
@@ -267,6 +322,17 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   }
   if ((r = CloexecFrom(n)) < 0) Fail(ctx, kStageCloseRange, r);
 
+  // 8a. Leave the caller's controlling terminal (Go's Noctty), on the child's
+  // fd 0 after the remap; before TIOCSCTTY, in Go's order.
+  if (req.no_controlling_terminal) {
+#ifdef TIOCNOTTY
+    r = Ioctl(0, TIOCNOTTY, 0);
+#else
+    r = -ENOSYS;
+#endif
+    if (r < 0) Fail(ctx, kStageTiocnotty, r);
+  }
+
   // 8b. Controlling terminal: after setsid (only a session leader without one
   // may take a terminal) and after the remap (the number is the child's fd),
   // before the credential drop (forcing needs CAP_SYS_ADMIN). Signals are still
@@ -301,6 +367,13 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   // 10. umask.
   if (req.umask_value >= 0) Umask(req.umask_value);
 
+  // 10b. The terminal guard, while the child still has the privilege that
+  // seccomp needs without no_new_privs (CAP_SYS_ADMIN goes with the drop). Only
+  // where a dropped program would still share the caller's terminal.
+  if (req.guard_terminal && MayHaveControllingTerminal()) {
+    if ((r = InstallTerminalGuard()) < 0) Fail(ctx, kStageSeccomp, r);
+  }
+
   // 11. Credentials: groups, then gid, then uid. The first two need CAP_SETGID,
   // which setuid away from root drops.
   if (req.set_groups) {
@@ -311,6 +384,10 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   }
   if (req.set_uid) {
     if ((r = SetResUid(req.uid)) < 0) Fail(ctx, kStageSetuid, r);
+  }
+  // 11b. A uid is not a capability set: clear them all explicitly.
+  if (req.drop_privileges) {
+    if ((r = DropCapabilities()) < 0) Fail(ctx, kStageCapabilities, r);
   }
 
   // 12. chdir after the drop, so the directory is checked as the target user.

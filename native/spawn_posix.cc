@@ -35,6 +35,9 @@ const char* SpawnStageName(int32_t stage) {
     case kStageClone: return "clone";
     case kStageTiocsctty: return "tiocsctty";
     case kStageTcsetpgrp: return "tcsetpgrp";
+    case kStageTiocnotty: return "tiocnotty";
+    case kStageSeccomp: return "seccomp";
+    case kStageCapabilities: return "capabilities";
     default: return "spawn";
   }
 }
@@ -114,7 +117,17 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
   ChildContext ctx = {&req, &err, pipefd[1]};
   sigset_t old;
   BlockAll(&old);
+#ifdef __linux__
+  // A raw clone(SIGCHLD), not glibc's fork(): fork() runs the pthread_atfork
+  // handlers in the child before our code (libuv's closes and re-creates its
+  // own fds), which can hand the child another fd under a number it was told
+  // to pass on. The child code makes raw syscalls only, so it needs none of
+  // what fork() sets up for libc.
+  long raw = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  pid_t pid = static_cast<pid_t>(raw);
+#else
   pid_t pid = fork();
+#endif
   if (pid == 0) SpawnChildMain(&ctx);  // never returns
   int fork_errno = errno;
   RestoreMask(&old);
@@ -142,6 +155,13 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
     result->error = got;
   }
   return 0;
+}
+
+int FirstClosedSource(const SpawnRequest& req) {
+  for (int i = 0; i < req.fd_count; i++) {
+    if (req.fd_map[i] >= 0 && fcntl(req.fd_map[i], F_GETFD) < 0) return i;
+  }
+  return -1;
 }
 
 #ifndef __linux__

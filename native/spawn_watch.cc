@@ -19,6 +19,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <unistd.h>
 
 #if __has_include(<uv.h>) && !defined(PROCCTL_NO_UV_H)  // PROCCTL_NO_UV_H: test the fallback
@@ -77,6 +78,11 @@ void OnClosed(uv_handle_t* handle) {
   delete w;
 }
 
+// Runs the JS exit callback. Nothing here may touch the Watch after the call
+// into JS: that JS (an 'exit' listener, the continuation of `await exited`) can
+// turn the event loop itself (exec's stdout flush does), which runs OnClosed and
+// frees the Watch and the handle. So the callback reference is moved out first
+// and everything the call needs is copied to locals.
 void OnReadable(uv_poll_t* handle, int status, int events) {
   (void)events;
   Watch* w = static_cast<Watch*>(uv_handle_get_data(AsHandle(handle)));
@@ -92,8 +98,11 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
   uv_close(AsHandle(handle), OnClosed);
   close(w->pidfd);
   w->pidfd = -1;
+  napi_env raw_env = w->env;
+  Napi::FunctionReference callback(std::move(w->callback));
+  w = nullptr;  // may be freed from here on
 
-  Napi::Env env(w->env);
+  Napi::Env env(raw_env);
   Napi::HandleScope scope(env);
   Napi::Value arg;
   if (r > 0) {
@@ -104,11 +113,10 @@ void OnReadable(uv_poll_t* handle, int status, int events) {
     arg = MakeSystemError(env, -r, "waitid").Value();
   }
   try {
-    w->callback.MakeCallback(env.Global(), {arg});
+    callback.MakeCallback(env.Global(), {arg});
   } catch (const Napi::Error& e) {
-    napi_fatal_exception(w->env, e.Value());
+    napi_fatal_exception(raw_env, e.Value());
   }
-  w->callback.Reset();
 }
 
 // watchPidfd(pidfd, callback(statusOrError)) -> External handle for ref/unref.
