@@ -42,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         const cfg = parseExecArgs(rest);
         if (cfg === 'help') return void process.stdout.write(EXEC_USAGE);
         if (cfg === 'version') return void process.stdout.write(`procctl ${packageVersion()}\n`);
-        finish(runExec(cfg));
+        finish(await runExec(cfg));
         return;
       }
       case '-h':

@@ -27,6 +27,7 @@ import { toSignalNumber, type SignalLike } from './signals';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './users';
 import {
   MAX_FD_ENTRIES,
+  inspectArg,
   normalizeEnv,
   snapshotOptions,
   validateArray,
@@ -568,8 +569,10 @@ export function duplicateFd(fd: number): number {
 
 /** The fd number of a `net.Server` or `net.Socket` (its libuv handle's fd). */
 export function fdOf(handleOwner: { _handle?: unknown } | null | undefined): number {
-  const handle = handleOwner && typeof handleOwner === 'object' ? (handleOwner as { _handle?: { fd?: unknown } })._handle : undefined;
-  const fd = handle && typeof handle === 'object' ? handle.fd : undefined;
+  const fd = inspectArg(handleOwner, 'handleOwner', () => {
+    const handle = handleOwner && typeof handleOwner === 'object' ? (handleOwner as { _handle?: { fd?: unknown } })._handle : undefined;
+    return handle && typeof handle === 'object' ? handle.fd : undefined;
+  });
   if (typeof fd !== 'number') throw invalidArgType('handleOwner', 'a listening net.Server or a connected net.Socket', handleOwner);
   if (fd < 0) throw outOfRange('handleOwner fd', '>= 0 (the handle has no fd on this platform)', fd);
   return fd;

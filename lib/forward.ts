@@ -21,7 +21,7 @@ import * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from './errors';
 import { requireNative } from './platform';
 import { classicSignals, signalName, toSignalNumber, type SignalLike } from './signals';
-import { snapshotOptions, snapshotRecord, validateArray, validateBoolean, validateFunction } from './validate';
+import { inspectArg, snapshotOptions, snapshotRecord, validateArray, validateBoolean, validateFunction } from './validate';
 
 interface SignalsNative {
   signalPipeFd(): number;
@@ -186,7 +186,7 @@ export function forwardSignals(target: ForwardTarget, options: ForwardSignalsOpt
   const onSignal = opts.onSignal === undefined ? null : (validateFunction(opts.onSignal, 'options.onSignal') as NonNullable<ForwardSignalsOptions['onSignal']>);
   const rewrite = opts.rewrite === undefined ? new Map<number, number>() : parseRewrite(opts.rewrite);
   const numbers = opts.signals === undefined ? forwardableSignals().map((s) => toSignalNumber(s, 'signal')) : parseSignalList(opts.signals);
-  const pid = target.pid;
+  const pid = inspectArg(target, 'target', () => target.pid);
   // pid_t is 32-bit: a larger number would only fail later, at the first kill().
   if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff) {
     throw invalidArgValue('target.pid', pid, 'must be the pid (a positive integer) of a running child');

@@ -10,7 +10,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { invalidArgType } from './errors';
 import { validateString, validateStringArray } from './validate';
 
 /** execvp(3)'s search path when the environment has no PATH (glibc's _CS_PATH). */
@@ -23,7 +22,6 @@ export const DEFAULT_PATH = '/bin:/usr/bin';
  */
 export function searchPathOf(envp: readonly string[] | null): string {
   if (envp === null) return process.env.PATH ?? DEFAULT_PATH;
-  if (!Array.isArray(envp)) throw invalidArgType('envp', 'an array of KEY=value strings or null', envp);
   return pathOfChecked(validateStringArray(envp, 'envp'));
 }
 

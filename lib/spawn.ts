@@ -27,6 +27,7 @@ import { type CredentialOptions, resolveCredentials } from './users';
 import {
   INT32_MAX,
   MAX_FD_ENTRIES,
+  inspectArg,
   normalizeEnv,
   snapshotOptions,
   snapshotRecord,
@@ -275,14 +276,13 @@ interface Prepared {
 }
 
 function fdOfStream(entry: StreamWithFd, name: string): number {
-  const own = entry.fd;
-  let fd = -1;
-  if (typeof own === 'number') fd = own;
-  else {
+  const fd = inspectArg(entry, name, () => {
+    const own = entry.fd;
+    if (typeof own === 'number') return own;
     const handle = entry._handle;
     const hfd = handle !== null && typeof handle === 'object' ? handle.fd : undefined;
-    if (typeof hfd === 'number') fd = hfd;
-  }
+    return typeof hfd === 'number' ? hfd : -1;
+  });
   if (!Number.isInteger(fd) || fd < 0 || fd > INT32_MAX) throw invalidArgValue(name, entry, 'must be a stream or server with an open fd');
   return fd;
 }
@@ -447,7 +447,7 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
       else if (e === 'ignore') {
         const which = i === 0 ? 'r' : 'w';
         if (devNull[which] < 0) {
-          devNull[which] = fs.openSync('/dev/null', which === 'r' ? 'r' : 'w');  // O_CLOEXEC (libuv)
+          devNull[which] = fs.openSync('/dev/null', which === 'r' ? fs.constants.O_RDONLY : fs.constants.O_WRONLY);  // O_CLOEXEC (libuv)
           closeAfter.push(devNull[which]);
         }
         fds.push(devNull[which]);
@@ -700,6 +700,7 @@ export class Subprocess extends EventEmitter {
 
   /** Sends killSignal now, and SIGKILL (to the group when it leads one) after `ms`. */
   terminate(ms: number | undefined = this.#killTimeout): void {
+    if (ms !== undefined) validateInteger(ms, 'ms', 0, INT32_MAX);
     if (this.#gone) return;
     this.kill(this.#killSignal);
     if (ms === undefined) return;
@@ -751,8 +752,8 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   let abortSignal: AbortSignal | undefined;
   if (opts.signal !== undefined) {
     const s = opts.signal;
-    if (!(s instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', s);
-    abortSignal = s;
+    if (!inspectArg(s, 'options.signal', () => s instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', s);
+    abortSignal = s as AbortSignal;
   }
 
   const prep = prepare(file as string, argList, opts, n);

@@ -2,6 +2,7 @@
  * Argument validation with Node's error codes. lib/ validates; the addon trusts
  * (keeping only cheap type checks so a wrong internal call cannot crash).
  */
+import { types } from 'node:util';
 import { invalidArgType, invalidArgValue, outOfRange } from './errors';
 
 export const INT32_MAX = 0x7fffffff;
@@ -36,8 +37,24 @@ export function validateString(value: unknown, name: string): string {
   return value;
 }
 
+/**
+ * Runs `look` on a caller's value. A revoked Proxy throws a TypeError on every
+ * touch but `typeof`; that becomes ERR_INVALID_ARG_TYPE naming the argument.
+ * Anything else `look` throws (a getter's or trap's own error) goes through.
+ */
+export function inspectArg<T>(value: unknown, name: string, look: () => T): T {
+  try {
+    return look();
+  } catch (err) {
+    if (err instanceof TypeError && types.isProxy(value) && /revoked/.test(err.message)) {
+      throw invalidArgType(name, 'a usable value (not a revoked Proxy)', value);
+    }
+    throw err;
+  }
+}
+
 export function validateObject(value: unknown, name: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (value === null || typeof value !== 'object' || inspectArg(value, name, () => Array.isArray(value))) {
     throw invalidArgType(name, 'of type object', value);
   }
   return value as Record<string, unknown>;
@@ -64,6 +81,10 @@ export function snapshotOptions(value: unknown, known: readonly string[], name =
   const out = Object.create(null) as Record<string, unknown>;
   if (value === undefined) return out;
   const obj = validateObject(value, name);
+  return inspectArg(value, name, () => copyOptions(obj, known, name, out));
+}
+
+function copyOptions(obj: Record<string, unknown>, known: readonly string[], name: string, out: Record<string, unknown>): Record<string, unknown> {
   for (const key of Reflect.ownKeys(obj)) {
     if (typeof key !== 'string') continue;
     const desc = Reflect.getOwnPropertyDescriptor(obj, key);
@@ -83,6 +104,10 @@ export function snapshotOptions(value: unknown, known: readonly string[], name =
  * `Array.prototype` / `Object.prototype`).
  */
 export function snapshotArray(value: unknown, name: string, max: number): unknown[] {
+  return inspectArg(value, name, () => copyArray(value, name, max));
+}
+
+function copyArray(value: unknown, name: string, max: number): unknown[] {
   if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
   const length: number = value.length;
   if (length > max) throw outOfRange(`${name}.length`, `<= ${max}`, length);
@@ -97,9 +122,7 @@ export function snapshotArray(value: unknown, name: string, max: number): unknow
 /** The own enumerable string-keyed entries of an object, each value read once. */
 export function snapshotRecord(value: unknown, name: string): Array<[string, unknown]> {
   const obj = validateObject(value, name);
-  const out: Array<[string, unknown]> = [];
-  for (const key of Object.keys(obj)) out.push([key, obj[key]]);
-  return out;
+  return inspectArg(value, name, () => Object.keys(obj).map((key): [string, unknown] => [key, obj[key]]));
 }
 
 /** `undefined` becomes `{}`; anything else must be a plain object. */

@@ -3,12 +3,68 @@
  * outside (exit code, signal, output, /proc).
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** What code running as another user (nobody) needs to find, readable by everyone. */
+export interface PublicCopy {
+  /** Stands in for ROOT. */
+  root: string;
+  fixtures: string;
+  /** bin/procctl.js in the copy. */
+  bin: string;
+  /** The environment for code run from the copy (PROCCTL_ADDON re-pointed). */
+  env: NodeJS.ProcessEnv;
+}
+
+let publicCopyMade: PublicCopy | null = null;
+
+/**
+ * A world-readable copy of what a fixture run as another user loads: dist/, bin/,
+ * test/fixtures/, examples/, package.json, node-gyp-build and the addon this run
+ * uses. The checkout may sit in a directory only root can enter (a clone in
+ * /root, mode 0700), where nobody cannot even reach its own script. Made once
+ * per test process, removed when it exits.
+ */
+export function publicCopy(): PublicCopy {
+  if (publicCopyMade !== null) return publicCopyMade;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'procctl-public-'));
+  process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+  for (const part of ['dist', 'bin', 'test/fixtures', 'examples', 'package.json', 'node_modules/node-gyp-build', 'build/Release/procctl.node', 'prebuilds']) {
+    const from = path.join(ROOT, part);
+    if (existsSync(from)) cpSync(from, path.join(root, part), { recursive: true });
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (process.env.PROCCTL_ADDON) {
+    const addon = path.join(root, 'addon', 'procctl.node');
+    cpSync(path.resolve(process.env.PROCCTL_ADDON), addon);
+    env.PROCCTL_ADDON = addon;
+  }
+  const open = (dir: string): void => {
+    chmodSync(dir, 0o755);
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) open(full);
+      else chmodSync(full, 0o755);
+    }
+  };
+  open(root);
+  publicCopyMade = { root, fixtures: path.join(root, 'test', 'fixtures'), bin: path.join(root, 'bin', 'procctl.js'), env };
+  return publicCopyMade;
+}
+
+/** `extra` over the public copy's environment, with PROCCTL_ADDON kept pointing into the copy. */
+export function publicEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const pub = publicCopy();
+  const env = { ...pub.env, ...extra };
+  if (pub.env.PROCCTL_ADDON !== undefined) env.PROCCTL_ADDON = pub.env.PROCCTL_ADDON;
+  return env;
+}
 
 export interface RunResult {
   code: number | null;
@@ -32,8 +88,13 @@ export interface RunOptions extends SpawnOptions {
  * bash's `read -a`), so the shell is fixed to bash here.
  */
 export function ptyCommand(cmd: string, opts: { asNobody?: boolean; env?: NodeJS.ProcessEnv } = {}): [string, string[], SpawnOptions] {
+  if (opts.asNobody) {
+    // Paths into the checkout are paths into the world-readable copy for nobody.
+    const pub = publicCopy();
+    const argv = ['runuser', '-u', 'nobody', '--', 'script', '-qec', cmd.split(ROOT).join(pub.root), '/dev/null'];
+    return [argv[0]!, argv.slice(1), { cwd: pub.root, env: publicEnv({ ...opts.env, SHELL: '/bin/bash' }) }];
+  }
   const argv = ['script', '-qec', cmd, '/dev/null'];
-  if (opts.asNobody) argv.unshift('runuser', '-u', 'nobody', '--');
   return [argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, ...opts.env, SHELL: '/bin/bash' } }];
 }
 
@@ -65,8 +126,15 @@ export function run(cmd: string, args: string[] = [], opts: RunOptions = {}): Pr
   });
 }
 
-/** Runs `node test/fixtures/<name> ...args`. */
+/**
+ * Runs `node test/fixtures/<name> ...args`. With a non-root `uid` the fixture
+ * runs from the world-readable copy (see publicCopy).
+ */
 export function runFixture(name: string, args: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  if (opts.uid !== undefined && opts.uid !== 0) {
+    const pub = publicCopy();
+    return run(process.execPath, [path.join(pub.fixtures, name), ...args], { cwd: pub.root, ...opts, env: publicEnv(opts.env) });
+  }
   return run(process.execPath, [path.join(FIXTURES, name), ...args], { cwd: ROOT, ...opts });
 }
 

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, procStat, ptyCommand, run as run_, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, procStat, ptyCommand, publicCopy, publicEnv, run as run_, runFixture, waitFor } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -95,8 +95,10 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
 describe('spawn as an unprivileged spawner', () => {
   it("nobody asking for user 'root' fails at a credential stage, leaving nothing", async () => {
     // procctl starts the fixture as nobody; the fixture asks for root.
-    const r = await p.run(process.execPath, [FIXTURE, 'asNobody'], {
-      user: 'nobody', cwd: ROOT, env: { ...process.env, HOME: '/' } as Record<string, string>,
+    // From the world-readable copy: the checkout may be in a directory nobody cannot enter.
+    const pub = publicCopy();
+    const r = await p.run(process.execPath, [path.join(pub.fixtures, 'spawn.cjs'), 'asNobody'], {
+      user: 'nobody', cwd: pub.root, env: publicEnv({ HOME: '/' }) as Record<string, string>,
     });
     expect(r.stderr).toBe('');
     const rep = JSON.parse(r.stdout);

@@ -234,3 +234,71 @@ describe('argument validation: forwardSignals, startReaper, spawn (rejected befo
     expect((caught as { code: string }).code).toBe(code);
   });
 });
+
+// Bounded, hole-free, hostile input: each is refused before anything is opened
+// or started, with a Node-style error and no crash (the spawn cases would start
+// /bin/true if accepted, which is harmless here).
+describe('hostile values: sizes, holes, symbols, objects without a prototype', () => {
+  const huge = (n: number): unknown[] => {
+    const a: unknown[] = [];
+    a.length = n;
+    return a;
+  };
+  const sparse = <T>(a: T, b: T): T[] => {
+    const out: T[] = [a];
+    out[2] = b;
+    return out;
+  };
+  const opts = (o: Record<string, unknown>) => o as unknown as Parameters<typeof p.spawn>[2];
+  const hostile: Case[] = [
+    ['spawn stdio of length 1e7', () => p.spawn('/bin/true', [], opts({ stdio: huge(1e7) })), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn stdio of length 2**32-1', () => p.spawn('/bin/true', [], opts({ stdio: huge(2 ** 32 - 1) })), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn args of length 2**32-1', () => p.spawn('/bin/true', huge(2 ** 32 - 1) as string[]), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn sparse args', () => p.spawn('/bin/true', sparse('a', 'b')), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn sparse groups', () => p.spawn('/bin/true', [], opts({ user: 'nobody', groups: sparse('users', 'games') })), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn sparse env array', () => p.spawn('/bin/true', [], opts({ env: sparse('A=1', 'B=2') })), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn sparse rlimit pair', () => p.spawn('/bin/true', [], opts({ rlimits: { nofile: sparse(1, 2).slice(0, 2) } })), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn groups of 65537', () => p.spawn('/bin/true', [], opts({ user: 'nobody', groups: new Array(65537).fill(1) })), 'ERR_OUT_OF_RANGE', RangeError],
+    ['spawn(Symbol())', () => p.spawn(Symbol('file') as unknown as string), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn args [Symbol()]', () => p.spawn('/bin/true', [Symbol('arg') as unknown as string]), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn user Symbol()', () => p.spawn('/bin/true', [], opts({ user: Symbol('u') })), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn user Object.create(null)', () => p.spawn('/bin/true', [], opts({ user: Object.create(null) })), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn env value Symbol()', () => p.spawn('/bin/true', [], opts({ env: { A: Symbol('v') } })), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn env value Object.create(null)', () => p.spawn('/bin/true', [], opts({ env: { A: Object.create(null) } })), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['spawn stdio entry Symbol()', () => p.spawn('/bin/true', [], opts({ stdio: ['ignore', Symbol('s')] })), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn unknown option holding Symbol()', () => p.spawn('/bin/true', [], opts({ [`typo`]: Symbol('x') })), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['spawn cwd with a throwing toString', () => p.spawn('/bin/true', [], opts({ cwd: { toString() { throw new Error('boom'); } } })), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['run sparse args (throws at once)', () => p.run('/bin/true', sparse('a', 'b')), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['searchPathOf(5)', () => p.searchPathOf(5 as unknown as string[]), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['searchPathOf([5])', () => p.searchPathOf([5] as unknown as string[]), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['searchCandidates(5, "")', () => p.searchCandidates(5 as unknown as string, ''), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['searchCandidates("x", null)', () => p.searchCandidates('x', null as unknown as string), 'ERR_INVALID_ARG_TYPE', TypeError],
+    ['forwardSignals signals sparse', () => p.forwardSignals({ pid: 1 }, { signals: sparse('SIGTERM', 'SIGINT') as NodeJS.Signals[] }), 'ERR_INVALID_ARG_VALUE', TypeError],
+    ['setProcessName truncate "yes"', () => p.setProcessName('x', { truncate: 'yes' as unknown as boolean }), 'ERR_INVALID_ARG_TYPE', TypeError],
+  ];
+  it.each(hostile)('%s throws the documented error', (_label, fn, code, type) => {
+    let caught: unknown;
+    try {
+      fn();
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(type);
+    expect((caught as { code: string }).code).toBe(code);
+  });
+
+  it('the native spawn binding refuses ids it would wrap or truncate, and starts nothing', () => {
+    const addon = require('../dist/platform.js').nativeBinding() as { spawn(req: Record<string, unknown>): unknown };
+    const base = { paths: ['/bin/true'], argv: ['true'], envp: [], fds: [-1, -1, -1], engine: 0 };
+    const children = () => require('node:fs').readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8');
+    const before = children();
+    for (const id of [4294967295, 2 ** 32 + 5, -5, NaN, 1.5, Infinity]) {
+      for (const key of ['uid', 'gid']) expect(() => addon.spawn({ ...base, [key]: id }), `${key} ${id}`).toThrow(RangeError);
+      expect(() => addon.spawn({ ...base, groups: [id] }), `groups [${id}]`).toThrow(RangeError);
+    }
+    for (const [key, value] of [['umask', 0o1000], ['pdeathsig', 65], ['fds', [-2]], ['fds', [2 ** 31]], ['pgid', -2], ['rlimits', [7, -5, 1]], ['engine', 9]] as const) {
+      expect(() => addon.spawn({ ...base, [key]: value }), `${key} ${JSON.stringify(value)}`).toThrow(RangeError);
+    }
+    expect(children()).toBe(before);
+  });
+});

@@ -11,9 +11,13 @@
  * groups, where gosu and Docker keep the caller's gid (0 for root). procctl
  * never silently keeps any of root's groups; write `1000:0` to get gosu's result.
  */
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { execvp, type ExecOptions } from '../exec';
+import { forwardSignals } from '../forward';
+import { setParentDeathSignal } from '../prctl';
+import { getpgid } from '../process';
+import { spawn, type SpawnOptions } from '../spawn';
 import { lookupUser, parseUserSpec, resolveGroup } from '../users';
 import { parseArgs, UsageError, type OptionSpec } from './args';
 import { complain, errorText, execFailureStatus, parseIntArg, parseSignalArg } from './common';
@@ -30,7 +34,10 @@ Options:
   --groups A,B        supplementary groups instead (names or ids)
   --clear-groups      no supplementary groups
   --pdeathsig SIG     signal to receive when the parent dies (armed after the drop)
-  --setsid            start a new session first
+  --setsid            start a new session first (when procctl leads its
+                      process group, as from an interactive shell, the
+                      command runs as a child in a new session and procctl
+                      waits for it and exits with its status, as setsid -w)
   --no-new-privs      set PR_SET_NO_NEW_PRIVS (setuid binaries grant nothing)
   --keep-fd N         keep fd N open across the exec (repeatable)
   --umask MODE        set the umask (octal, e.g. 027)
@@ -137,8 +144,8 @@ export function setuidProblem(files: string[]): string | null {
   return null;
 }
 
-/** Resolves and execs; returns an exit status only when something failed. */
-export function runExec(cfg: ExecConfig): number {
+/** Resolves and execs; returns an exit status only when something failed (or, for --setsid from a group leader, the command's). */
+export function runExec(cfg: ExecConfig): number | Promise<number> {
   const problem = setuidProblem([process.execPath, process.argv[1] ?? '', path.join(__dirname, '..', 'cli.js')].filter(Boolean));
   if (problem) {
     complain('exec', problem);
@@ -162,16 +169,85 @@ export function runExec(cfg: ExecConfig): number {
   if (cfg.noNewPrivs) options.noNewPrivs = true;
   if (cfg.umask !== null) options.umask = cfg.umask;
   if (cfg.keepFds.length > 0) options.inheritFds = cfg.keepFds;
+  if (cfg.setsid && leadsProcessGroup()) return runInNewSession(cfg, options);
   try {
     execvp(cfg.command, cfg.args, options);
   } catch (err) {
-    const stage = (err as { stage?: unknown; syscall?: unknown }).stage ?? (err as { syscall?: unknown }).syscall;
-    if (stage === 'execve' || stage === 'exec' || stage === undefined) {
-      complain('exec', `cannot run '${cfg.command}': ${errorText(err)}`);
-      return execFailureStatus(err);
-    }
-    complain('exec', `${String(stage)} failed: ${errorText(err)}`);
-    return 1;
+    return reportFailure(cfg, err);
   }
   return 1; // unreachable: execvp returns only by throwing
+}
+
+/** Says why the command could not be started; returns the exit status for that. */
+function reportFailure(cfg: ExecConfig, err: unknown): number {
+  if ((err as { code?: unknown }).code === 'ERR_RELATIVE_PATH_LOOKUP') {
+    complain('exec', (err as Error).message.replace(/, or pass allowRelativePath: true$/, ''));
+    return 126;
+  }
+  const stage = (err as { stage?: unknown; syscall?: unknown }).stage ?? (err as { syscall?: unknown }).syscall;
+  if (stage === 'execve' || stage === 'exec' || stage === undefined) {
+    complain('exec', `cannot run '${cfg.command}': ${errorText(err)}`);
+    return execFailureStatus(err);
+  }
+  complain('exec', `${String(stage)} failed: ${errorText(err)}`);
+  return 1;
+}
+
+function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A process group leader cannot setsid(); a Node started by a job-control shell leads its group. */
+function leadsProcessGroup(): boolean {
+  try {
+    return getpgid(0) === process.pid;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * --setsid where setsid() in place is impossible: the command runs as a child
+ * in a new session (with every other option applied in the child), this
+ * process forwards the signals it gets and exits with the command's status
+ * (128+n for a death by signal n), as `setsid -w` does.
+ */
+async function runInNewSession(cfg: ExecConfig, options: ExecOptions): Promise<number> {
+  // The same fds the in-place exec would keep: 0..2 as they are ('ignore' for a
+  // closed one), and each --keep-fd at its own number.
+  const stdio: Array<number | 'inherit' | 'ignore' | null> = [0, 1, 2].map((fd) => (isOpen(fd) ? 'inherit' : 'ignore'));
+  for (const fd of cfg.keepFds) {
+    while (stdio.length <= fd) stdio.push(null);
+    stdio[fd] = fd;
+  }
+  const opts: SpawnOptions = {
+    user: options.user,
+    group: options.group,
+    groups: options.groups,
+    env: options.env,
+    setsid: true,
+    stdio,
+  };
+  if (options.parentDeathSignal !== undefined) {
+    // The command dies with us, and we learn of our parent's death as the
+    // in-place exec would have (the signal is then forwarded to the command).
+    opts.parentDeathSignal = options.parentDeathSignal;
+    setParentDeathSignal(options.parentDeathSignal);
+  }
+  if (options.noNewPrivs) opts.noNewPrivs = true;
+  if (options.umask !== undefined) opts.umask = options.umask;
+  let child;
+  try {
+    child = spawn(cfg.command, cfg.args, opts);
+  } catch (err) {
+    return reportFailure(cfg, err);
+  }
+  forwardSignals(child);
+  const status = await child.exited;
+  return status.exitCode !== null ? status.exitCode : 128 + (status.signalNumber ?? 0);
 }
