@@ -8,12 +8,14 @@
  * directory) and flattened to one string per field; a case passes when the
  * two sides differ in exactly the fields the case names (none, for most).
  *
- *   node test/conformance/harness.cjs [--drop OPTION] [--json] [NAME...]
+ *   node test/conformance/harness.cjs [--drop OPTION | --sweep] [--json] [NAME...]
  *
  * runs the named cases (all by default) and prints each verdict with its
  * differences; exit status 1 when one fails. `--drop OPTION` makes the procctl
- * driver leave that option out (the self-test's switch). test/conformance.test.ts
- * runs the same cases under vitest.
+ * driver leave that option out (the self-test's switch); `--sweep` drops each
+ * option of each case in turn and lists those whose absence nobody notices
+ * (run it after adding cases). test/conformance.test.ts runs the same cases
+ * under vitest.
  */
 const cp = require('node:child_process');
 const fs = require('node:fs');
@@ -250,8 +252,10 @@ function setUp(ctx, c, work) {
 
 /** The drivers' environment: fixed, so both sides hand the same one on. */
 function driverEnv(work, drop) {
-  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C', PWD: work, CONFORMANCE: '1' };
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C', PWD: work };
   for (const k of PASSTHROUGH_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
+  // The drivers run in the case's work directory: a relative addon path would miss.
+  if (env.PROCCTL_ADDON) env.PROCCTL_ADDON = path.resolve(env.PROCCTL_ADDON);
   if (drop !== undefined) env.PROCCTL_CONFORMANCE_DROP = drop;
   return env;
 }
@@ -546,10 +550,12 @@ module.exports = { cases, goStatus, prepare, runSide, runCase, dropOption, flatt
 async function main(argv) {
   let drop;
   let json = false;
+  let sweep = false;
   const names = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--drop') drop = argv[++i];
     else if (argv[i] === '--json') json = true;
+    else if (argv[i] === '--sweep') sweep = true;
     else names.push(argv[i]);
   }
   const selected = names.length === 0 ? cases : names.map((n) => {
@@ -563,6 +569,16 @@ async function main(argv) {
   try {
     console.log(`# ${ctx.goVersion}, node ${process.version}, ${selected.length} case(s)${drop ? `, procctl driver drops ${drop}` : ''}`);
     for (const c of selected) {
+      if (sweep) {
+        if (c.differs) continue;
+        for (const option of Object.keys(c.options)) {
+          if (c.restatesDefault?.includes(option)) continue;
+          const { noticed } = await dropOption(ctx, c, option);
+          if (!noticed) failed++;
+          console.log(`${noticed ? 'noticed  ' : 'UNNOTICED'} ${c.name} without ${option}`);
+        }
+        continue;
+      }
       const r = await runCase(ctx, c, { drop });
       if (!r.pass) failed++;
       console.log(json ? JSON.stringify({ name: c.name, ...r }) : describe(c, r));
@@ -571,7 +587,8 @@ async function main(argv) {
     ctx.cleanup();
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  console.log(`# ${selected.length - failed} passed, ${failed} failed (${(ms / 1000).toFixed(1)} s)`);
+  const what = sweep ? `${failed} dropped option(s) unnoticed` : `${selected.length - failed} passed, ${failed} failed`;
+  console.log(`# ${what} (${(ms / 1000).toFixed(1)} s)`);
   return failed === 0 ? 0 : 1;
 }
 
