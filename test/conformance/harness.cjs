@@ -164,6 +164,9 @@ async function prepare() {
       ...readStat(process.pid),
       ns,
       cgroup: fs.readFileSync('/proc/self/cgroup', 'utf8'),
+      uid_map: fs.readFileSync('/proc/self/uid_map', 'utf8'),
+      gid_map: fs.readFileSync('/proc/self/gid_map', 'utf8'),
+      setgroups: fs.readFileSync('/proc/self/setgroups', 'utf8'),
       hostname: os.hostname(),
       capBnd: st.CapBnd,
     };
@@ -436,7 +439,9 @@ function flatten(ctx, run) {
   for (const [name, link] of Object.entries(rep.ns)) {
     out[`ns.${name}`] = link === null ? 'none' : link === ctx.self.ns[name] ? 'same' : 'new';
   }
-  out.cgroup = rep.cgroup === ctx.self.cgroup ? 'same' : text(rep.cgroup ?? '?').trim();
+  for (const key of ['cgroup', 'uid_map', 'gid_map', 'setgroups']) {
+    out[key] = rep[key] === ctx.self[key] ? 'same' : text(rep[key] ?? '?').replace(/[ \t]+/g, ' ').trim();
+  }
   out.hostname = rep.hostname === ctx.self.hostname ? 'same' : String(rep.hostname);
   return out;
 }

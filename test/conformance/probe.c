@@ -226,6 +226,16 @@ int main(int argc, char **argv, char **envp) {
   put_key("cgroup");
   put_file("/proc/self/cgroup");
   put(",");
+  /* A user namespace's id maps (the host's own outside one). */
+  put_key("uid_map");
+  put_file("/proc/self/uid_map");
+  put(",");
+  put_key("gid_map");
+  put_file("/proc/self/gid_map");
+  put(",");
+  put_key("setgroups");
+  put_file("/proc/self/setgroups");
+  put(",");
   struct utsname u;
   put_key("hostname");
   if (uname(&u) == 0) put_str(u.nodename);
