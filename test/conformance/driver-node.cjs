@@ -23,15 +23,13 @@ delete process.env.PROCCTL_CONFORMANCE_DROP;
 // The package entry of the checkout this file lives in (npm test builds dist/).
 const procctl = require('../../dist/index.js');
 
-function revive(value) {
-  if (value === 'Infinity') return Infinity;
-  if (Array.isArray(value)) return value.map(revive);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v)]));
-  }
-  return value;
+/** rlimits: JSON has no Infinity; the harness sends the string. */
+function reviveRlimits(rlimits) {
+  const one = (v) => (v === 'Infinity' ? Infinity : v);
+  return Object.fromEntries(Object.entries(rlimits).map(([k, v]) => [k, Array.isArray(v) ? v.map(one) : one(v)]));
 }
 
+/** "$name": the pid of a fixture this driver started. */
 function fixtureArg(value, pids) {
   if (typeof value === 'string' && value.startsWith('$') && pids[value.slice(1)] !== undefined) return pids[value.slice(1)];
   return value;
@@ -39,7 +37,7 @@ function fixtureArg(value, pids) {
 
 const openFlags = { r: 'r', 'r+': 'r+', w: 'w', a: 'a' };
 
-async function startFixtures(fixtures, pids) {
+function startFixtures(fixtures, pids) {
   const started = [];
   for (const [name, kind] of Object.entries(fixtures ?? {})) {
     const session = kind === 'session' ? { setsid: true } : { processGroup: 0 };
@@ -54,13 +52,12 @@ async function main() {
   const [specPath, resultPath] = process.argv.slice(2);
   const spec = JSON.parse(fs.readFileSync(specPath, 'utf8'));
   const res = { started: false, pids: { driver: process.pid } };
-  const fixtures = await startFixtures(spec.fixtures, res.pids);
+  const fixtures = startFixtures(spec.fixtures, res.pids);
   const opened = [];
   try {
-    const options = revive(spec.options ?? {});
-    for (const key of ['processGroup']) {
-      if (key in options) options[key] = fixtureArg(options[key], res.pids);
-    }
+    const options = { ...spec.options };
+    if (options.rlimits) options.rlimits = reviveRlimits(options.rlimits);
+    if ('processGroup' in options) options.processGroup = fixtureArg(options.processGroup, res.pids);
     if (Array.isArray(options.stdio)) {
       options.stdio = options.stdio.map((e) => {
         if (e === null || typeof e !== 'object') return e;
