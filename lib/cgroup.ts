@@ -1,0 +1,162 @@
+/**
+ * cgroup v2, found where it is mounted: /sys/fs/cgroup on a pure v2 host,
+ * /sys/fs/cgroup/unified on a hybrid one (v1 controllers beside it), anywhere a
+ * container mounted it, or nowhere. Everything here reads /proc/self/mountinfo
+ * and /proc/self/cgroup; nothing assumes a path.
+ *
+ * Failures are SystemErrors with stage 'cgroup' and the path they are about,
+ * never a silent fallback: a caller that asked for a cgroup gets one or an error.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SystemError, errnoOf } from './errors';
+
+/** A cgroup v2 mount: where it is, and which cgroup its root directory is (in a cgroup namespace, '/'). */
+interface Cgroup2Mount {
+  mountPoint: string;
+  root: string;
+}
+
+/** mountinfo escapes space, tab, newline and backslash as \\ooo. */
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+}
+
+function readCgroup2Mount(): Cgroup2Mount | null {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.split('\n')) {
+    const dash = line.indexOf(' - ');
+    if (dash < 0) continue;
+    const fstype = line.slice(dash + 3).split(' ')[0];
+    if (fstype !== 'cgroup2') continue;
+    const fields = line.slice(0, dash).split(' ');
+    if (fields.length < 5) continue;
+    return { root: unescapeMountField(fields[3]!), mountPoint: unescapeMountField(fields[4]!) };
+  }
+  return null;
+}
+
+/** Where the cgroup v2 hierarchy is mounted in this mount namespace, or null when it is not. */
+export function cgroup2MountPoint(): string | null {
+  return readCgroup2Mount()?.mountPoint ?? null;
+}
+
+/** The cgroup v2 path of `pid` ('self' by default) as /proc shows it ('0::/a/b' -> '/a/b'), or null. */
+export function cgroupOf(pid: number | 'self' = 'self'): string | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.split('\n')) {
+    if (line.startsWith('0::')) return line.slice(3);
+  }
+  return null;
+}
+
+/**
+ * The directory of `pid`'s cgroup v2 (default: this process), or null when
+ * there is no cgroup v2 mount, or that cgroup is outside what the mount shows.
+ */
+export function cgroupDirectoryOf(pid: number | 'self' = 'self'): string | null {
+  const mount = readCgroup2Mount();
+  const own = cgroupOf(pid);
+  if (mount === null || own === null) return null;
+  const root = mount.root === '/' ? '' : mount.root;
+  if (own !== root && !own.startsWith(`${root}/`) && root !== '') return null;
+  return path.join(mount.mountPoint, own.slice(root.length));
+}
+
+/** A SystemError for a cgroup operation, naming the path. */
+export function cgroupError(err: unknown, where: string, what: string): SystemError {
+  const code = (err as { code?: unknown }).code;
+  const errno = typeof code === 'string' ? safeErrno(code) : errnoOf('EIO');
+  return new SystemError(errno, 'cgroup', { stage: 'cgroup', path: where, context: `${what} '${where}'` });
+}
+
+function safeErrno(code: string): number {
+  try {
+    return errnoOf(code);
+  } catch {
+    return errnoOf('EIO');
+  }
+}
+
+let created = 0;
+
+/**
+ * Creates a fresh cgroup under `parent` (default: this process's own cgroup v2
+ * directory) and returns its path. Errors: ENOENT when there is no cgroup v2
+ * hierarchy, the mkdir's errno (EACCES, EROFS, ...) otherwise; stage 'cgroup'.
+ */
+export function createCgroup(parent?: string): string {
+  const base = parent ?? cgroupDirectoryOf('self');
+  if (base === null) {
+    throw new SystemError(errnoOf('ENOENT'), 'cgroup', {
+      stage: 'cgroup',
+      context: 'no cgroup v2 hierarchy is mounted (or this process\'s cgroup is not visible in it)',
+    });
+  }
+  if (!isCgroup2Directory(base)) {
+    throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: base, context: `not a cgroup v2 directory '${base}'` });
+  }
+  const dir = path.join(base, `procctl-${process.pid}-${++created}`);
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    throw cgroupError(err, dir, 'cannot create cgroup');
+  }
+  return dir;
+}
+
+/**
+ * True when `dir` is a cgroup of a v2 hierarchy: it has cgroup.procs, and
+ * cgroup.events (every v2 cgroup but the root has it) or it is the v2 root.
+ * A v1 cgroup has cgroup.procs but neither.
+ */
+export function isCgroup2Directory(dir: string): boolean {
+  if (!fs.existsSync(path.join(dir, 'cgroup.procs'))) return false;
+  return fs.existsSync(path.join(dir, 'cgroup.events')) || isCgroup2Root(dir);
+}
+
+function isCgroup2Root(dir: string): boolean {
+  const mount = readCgroup2Mount();
+  return mount !== null && path.resolve(dir) === path.resolve(mount.mountPoint);
+}
+
+/**
+ * Removes the cgroup at `dir` and every empty cgroup below it, deepest first.
+ * Returns false (and leaves what is left) when a cgroup still holds processes.
+ */
+export function removeCgroup(dir: string): boolean {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    return (err as { code?: string }).code === 'ENOENT';
+  }
+  let ok = true;
+  for (const e of entries) if (e.isDirectory() && !removeCgroup(path.join(dir, e.name))) ok = false;
+  if (!ok) return false;
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'ENOENT';
+  }
+}
+
+/** Whether the cgroup (or any below it) still holds a process: cgroup.events 'populated'. */
+export function cgroupPopulated(dir: string): boolean {
+  try {
+    return /^populated 1$/m.test(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8'));
+  } catch {
+    return false;
+  }
+}
