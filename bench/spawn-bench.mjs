@@ -229,6 +229,20 @@ function staticSetup() {
   return { prefix };
 }
 
+/**
+ * Root here may have no supplementary groups, and then a peer that never calls
+ * setgroups would pass the drop check. Drop workloads therefore start each peer with
+ * three groups of its own, which a real drop must clear.
+ */
+function groupsPrefix() {
+  const setpriv = which('setpriv');
+  if (process.getuid?.() !== 0 || !setpriv) {
+    log('note: not root or no setpriv (util-linux): the drop check cannot prove the supplementary groups are cleared');
+    return [];
+  }
+  return [setpriv, '--groups', '1,2,3'];
+}
+
 function pinPrefix() {
   if (opts.pin === null) return [];
   const taskset = which('taskset');
@@ -259,9 +273,10 @@ function machine(peers) {
 }
 
 // ---- measuring ---------------------------------------------------------------------
-async function measure(peer, w, pin, staticPrefix) {
+async function measure(peer, w, pin, staticPrefix, groups) {
   const n = w.n ?? SEQ_N;
-  const argv = [...pin, ...(w.static ? staticPrefix : []), ...peer.argv, w.mode, String(n), String(w.heapMb), String(BUDGET_MS)];
+  const argv = [...pin, ...(w.mode === 'drop' ? groups : []), ...(w.static ? staticPrefix : []), ...peer.argv,
+    w.mode, String(n), String(w.heapMb), String(BUDGET_MS)];
   const r = await runProcess(argv, 10 * 60 * 1000);
   const line = r.stdout.trim().split('\n').pop();
   if (r.err) {
@@ -282,7 +297,7 @@ function figure(w, res) {
   return { value: res.medianNs / 1e3, mean: res.totalNs / res.n / 1e3 };
 }
 
-async function runRounds(peers, workloads, pin, staticPrefix) {
+async function runRounds(peers, workloads, pin, staticPrefix, groups) {
   const samples = {};  // workload -> peer -> [{value, mean, n, rssKb, hwmKb}]
   const errors = [];
   for (let r = 0; r < opts.rounds; r++) {
@@ -292,7 +307,7 @@ async function runRounds(peers, workloads, pin, staticPrefix) {
       const order = peers.map((_, i) => peers[(i + r + workloads.indexOf(w)) % peers.length]);
       for (const peer of order) {
         if (w.mode === 'conc' && peer.noConc) continue;
-        const res = await measure(peer, w, pin, staticPrefix);
+        const res = await measure(peer, w, pin, staticPrefix, groups);
         if (res.error) {
           errors.push(res.error);
           log(`error: ${res.error}`);
@@ -370,7 +385,7 @@ async function main() {
   log(`peers: ${peers.map((p) => p.id).join(', ')}; workloads: ${workloads.map((w) => w.id).join(', ')}; ` +
     `${opts.rounds} round(s)${pin.length ? `, pinned to CPU ${opts.pin}` : ', unpinned'}`);
 
-  const { samples, errors } = await runRounds(peers, workloads, pin, st.prefix);
+  const { samples, errors } = await runRounds(peers, workloads, pin, st.prefix, groupsPrefix());
   let memory = null;
   if (opts.memory) {
     log('memory checks ...');
