@@ -12,13 +12,10 @@
 import { spawn as cpSpawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { fail, statusKb } from './peers/common.mjs';
 
 const require = createRequire(import.meta.url);
 
-function statusKb(field) {
-  const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) : -1;
-}
 const fdCount = () => fs.readdirSync('/proc/self/fd').length;
 
 function zombies() {
@@ -46,11 +43,6 @@ function slope(points) {
     den += (p.x - mx) ** 2;
   }
   return den === 0 ? 0 : num / den;
-}
-
-function fail(what) {
-  process.stderr.write(`${what}\n`);
-  process.exit(1);
 }
 
 async function loop(n, once) {

@@ -1,6 +1,6 @@
 // Bun peers: Bun.spawn and Bun.spawnSync (see common.mjs for the contract).
 //   bun bench/peers/bun.mjs spawn|spawnSync MODE N HEAP_MB BUDGET_MS
-import { NOBODY, fail, main } from './common.mjs';
+import { NOBODY, TRUE_ARGV as TRUE, fail, main } from './common.mjs';
 
 const which = process.argv[2];
 process.argv.splice(2, 1);
@@ -38,6 +38,5 @@ const apis = {
     conc: null,
   },
 };
-const TRUE = ['/bin/true'];
 if (!apis[which]) fail(`usage: bun.mjs ${Object.keys(apis).join('|')} MODE N HEAP_MB BUDGET_MS`);
 await main(apis[which]);
