@@ -24,6 +24,7 @@ delete process.env.PROCCTL_CONFORMANCE_DROP;
 
 // The package entry of the checkout this file lives in (npm test builds dist/).
 const procctl = require('../../dist/index.js');
+const { withoutOption } = require('./harness.cjs');
 
 /** rlimits: JSON has no Infinity; the harness sends the string. */
 function reviveRlimits(rlimits) {
@@ -38,15 +39,6 @@ function fixtureArg(value, pids) {
 }
 
 const openFlags = { r: 'r', 'r+': 'r+', w: 'w', a: 'a', directory: fs.constants.O_RDONLY | fs.constants.O_DIRECTORY };
-
-function dropOption(options, name) {
-  const [top, key] = name.split('.');
-  if (key === undefined) delete options[top];
-  else if (options[top] !== null && typeof options[top] === 'object') {
-    options[top] = { ...options[top] };
-    delete options[top][key];
-  }
-}
 
 function startFixtures(fixtures, pids) {
   const started = [];
@@ -66,7 +58,7 @@ async function main() {
   const fixtures = startFixtures(spec.fixtures, res.pids);
   const opened = [];
   try {
-    const options = { ...spec.options };
+    let options = { ...spec.options };
     if (options.rlimits) options.rlimits = reviveRlimits(options.rlimits);
     if ('processGroup' in options) options.processGroup = fixtureArg(options.processGroup, res.pids);
     if (Array.isArray(options.stdio)) {
@@ -83,7 +75,7 @@ async function main() {
       opened.push(fd);
       options.cgroup = fd;
     }
-    if (drop !== undefined) dropOption(options, drop);
+    if (drop !== undefined) options = withoutOption(options, drop);
     let child;
     try {
       child = procctl.spawn(spec.file, spec.args ?? [], options);
