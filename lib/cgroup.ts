@@ -22,7 +22,22 @@ function unescapeMountField(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 
+/**
+ * The mount is looked up once (mountinfo is long to parse, and spawn with
+ * `cgroup: 'new'` needs it every time) and again only when the cached mount
+ * point stops being a cgroup v2 root.
+ */
+let cachedMount: Cgroup2Mount | null | undefined;
+
 function readCgroup2Mount(): Cgroup2Mount | null {
+  if (cachedMount !== undefined && (cachedMount === null || fs.existsSync(path.join(cachedMount.mountPoint, 'cgroup.procs')))) {
+    return cachedMount;
+  }
+  cachedMount = parseCgroup2Mount();
+  return cachedMount;
+}
+
+function parseCgroup2Mount(): Cgroup2Mount | null {
   let text: string;
   try {
     text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
@@ -103,7 +118,8 @@ export function createCgroup(parent?: string): string {
       context: 'no cgroup v2 hierarchy is mounted (or this process\'s cgroup is not visible in it)',
     });
   }
-  if (!isCgroup2Directory(base)) {
+  // This process's own cgroup is one by construction; a given parent is checked.
+  if (parent !== undefined && !isCgroup2Directory(base)) {
     throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: base, context: `not a cgroup v2 directory '${base}'` });
   }
   const dir = path.join(base, `procctl-${process.pid}-${++created}`);
@@ -135,14 +151,25 @@ function isCgroup2Root(dir: string): boolean {
  * Returns false (and leaves what is left) when a cgroup still holds processes.
  */
 export function removeCgroup(dir: string): boolean {
+  // Most cgroups have no child cgroups: rmdir first, walk only when it is refused.
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT') return true;
+    if (code !== 'EBUSY' && code !== 'ENOTEMPTY') return false;
+  }
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     return (err as { code?: string }).code === 'ENOENT';
   }
+  const subdirs = entries.filter((e) => e.isDirectory());
+  if (subdirs.length === 0) return false;  // refused for its own processes
   let ok = true;
-  for (const e of entries) if (e.isDirectory() && !removeCgroup(path.join(dir, e.name))) ok = false;
+  for (const e of subdirs) if (!removeCgroup(path.join(dir, e.name))) ok = false;
   if (!ok) return false;
   try {
     fs.rmdirSync(dir);

@@ -133,8 +133,9 @@ function idMap(value: unknown, name: string): string {
     .join('');
 }
 
-function openCgroupDir(dir: string): number {
-  if (!isCgroup2Directory(dir)) {
+function openCgroupDir(dir: string, made: boolean): number {
+  // A cgroup made here a moment ago is one; a path the caller gave is checked.
+  if (!made && !isCgroup2Directory(dir)) {
     throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: dir, context: `not a cgroup v2 directory '${dir}'` });
   }
   try {
@@ -254,7 +255,7 @@ export function resolveSysAttrs(opts: Record<string, unknown>, namespaceFlags: R
       throw invalidArgType('options.cgroup', "a cgroup directory, an fd, 'new' or { parent }", c);
     }
     try {
-      out.cgroupFd = openCgroupDir(dir);
+      out.cgroupFd = openCgroupDir(dir, out.cgroupCreated);
     } catch (err) {
       if (out.cgroupCreated) removeCgroup(dir);
       throw err;
