@@ -97,6 +97,8 @@ export interface Supported {
   readonly reaper: boolean;
   /** forwardSignals, including the native path for SIGUSR1 and the fault signals. */
   readonly signalForwarding: boolean;
+  /** killTree: the /proc walk, and cgroup v2 (Linux). */
+  readonly killTree: boolean;
 }
 
 export const supported: Supported = Object.freeze({
@@ -119,6 +121,7 @@ export const supported: Supported = Object.freeze({
   spawnFastPath: isLinux,
   reaper: isPosix,
   signalForwarding: isPosix,
+  killTree: isLinux,
 });
 
 /** Why `feature` is missing here, for the ENOSYS error's message. */
