@@ -68,11 +68,6 @@ export function cgroupDirectoryOf(pid: number | 'self' = 'self'): string | null 
   const mount = readCgroup2Mount();
   const own = cgroupOf(pid);
   if (mount === null || own === null) return null;
-  return directoryIn(mount, own);
-}
-
-/** Where cgroup `own` (a path as /proc/<pid>/cgroup shows it) is under `mount`, or null when outside it. */
-function directoryIn(mount: Cgroup2Mount, own: string): string | null {
   const root = mount.root === '/' ? '' : mount.root;
   if (own !== root && !own.startsWith(`${root}/`) && root !== '') return null;
   return path.join(mount.mountPoint, own.slice(root.length));
@@ -303,23 +298,4 @@ export function waitCgroupEvent(dir: string, key: 'populated' | 'frozen', value:
     recheck = setInterval(check, recheckMs);
     deadline = setTimeout(() => finish(cgroupEvent(dir, key) === value), timeoutMs);
   });
-}
-
-/**
- * A function from pid to its cgroup v2 directory (or null), reading the mount
- * table once for many pids.
- */
-export function cgroupDirectoryResolver(): (pid: number) => string | null {
-  const mount = readCgroup2Mount();
-  return (pid: number) => {
-    const own = cgroupOf(pid);
-    return mount === null || own === null ? null : directoryIn(mount, own);
-  };
-}
-
-/** Whether `candidate` is the cgroup directory `dir` or one below it. */
-export function cgroupContains(dir: string, candidate: string): boolean {
-  const base = path.resolve(dir);
-  const c = path.resolve(candidate);
-  return c === base || c.startsWith(`${base}/`);
 }

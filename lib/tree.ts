@@ -16,8 +16,6 @@ import * as path from 'node:path';
 import { SystemError, errnoOf, invalidArgValue } from './errors';
 import {
   assertCgroup2Directory,
-  cgroupContains,
-  cgroupDirectoryResolver,
   cgroupError,
   cgroupProcs,
   killCgroup,
@@ -45,8 +43,7 @@ interface TreeNative {
 }
 
 /**
- * How long the walk waits, per level of the tree, for a process to show as
- * stopped. One that does not (uninterruptible sleep, a vfork parent whose child
+ * How long the walk waits for each process to show as stopped. One that does not (uninterruptible sleep, a vfork parent whose child
  * is itself stopped) is signalled anyway.
  */
 const STOP_TIMEOUT_MS = 5000;
@@ -136,45 +133,47 @@ async function signalCgroup(native: TreeNative, dir: string, sig: number): Promi
   }
   try {
     await waitCgroupEvent(dir, 'frozen', 1, FREEZE_TIMEOUT_MS);
-    return signalMembers(native, dir, cgroupProcs(dir), sig);
+    return signalMembers(native, dir, sig);
   } finally {
     writeCgroupFile(dir, 'cgroup.freeze', '0');
   }
 }
 
 /**
- * Signals each pid that is still in `dir` (or below). A pidfd is opened first
- * and the membership checked after, so a pid reused since the listing is never
- * signalled.
+ * Signals every process in the (frozen) cgroup `dir` and below. Each listed
+ * pid gets a pidfd first, and only those still listed after that are
+ * signalled: a frozen process cannot exit (but by someone else's SIGKILL) nor
+ * fork, so a pid still listed is the same process its pidfd names.
  */
-function signalMembers(native: TreeNative, dir: string, pids: number[], sig: number): number {
-  const directoryOf = cgroupDirectoryResolver();
+function signalMembers(native: TreeNative, dir: string, sig: number): number {
+  const pidfds = new Map<number, number>(); // pid -> pidfd, or -1 to signal by pid
   let signalled = 0;
   let refused = 0;
-  for (const pid of pids) {
-    let pidfd = -1;
-    try {
-      pidfd = native.pidfdOpen(pid);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ESRCH') continue;
-      if (code !== 'ENOSYS' && code !== 'EMFILE' && code !== 'ENFILE') throw err;
-    }
-    try {
-      const where = directoryOf(pid);
-      if (where === null || !cgroupContains(dir, where)) continue;
-      if (pidfd >= 0) native.pidfdSendSignal(pidfd, sig);
-      else process.kill(pid, sig);
-      signalled++;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'EPERM') refused++;
-      else if (code !== 'ESRCH') {
-        throw err;
+  try {
+    for (const pid of cgroupProcs(dir)) {
+      try {
+        pidfds.set(pid, native.pidfdOpen(pid));
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'ENOSYS' || code === 'EMFILE' || code === 'ENFILE') pidfds.set(pid, -1);
+        else if (code !== 'ESRCH') throw err;
       }
-    } finally {
-      if (pidfd >= 0) native.spawnCloseFd(pidfd);
     }
+    const still = new Set(cgroupProcs(dir));
+    for (const [pid, pidfd] of pidfds) {
+      if (!still.has(pid)) continue;
+      try {
+        if (pidfd >= 0) native.pidfdSendSignal(pidfd, sig);
+        else process.kill(pid, sig);
+        signalled++;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EPERM') refused++;
+        else if (code !== 'ESRCH') throw err;
+      }
+    }
+  } finally {
+    for (const pidfd of pidfds.values()) if (pidfd >= 0) native.spawnCloseFd(pidfd);
   }
   if (signalled === 0 && refused > 0) {
     throw new SystemError(errnoOf('EPERM'), 'kill', { context: `killTree: cgroup '${dir}'` });

@@ -16,7 +16,7 @@ struct TreeSignalOutcome {
 };
 
 // Stops `root` and its descendants (SIGSTOP, waiting up to `stop_timeout_ms`
-// per level for each to show 't'/'T' in /proc/<pid>/stat), sends `sig` to every
+// for each to show 't'/'T' in /proc/<pid>/stat), sends `sig` to every
 // one, then SIGCONT to those it stopped (not after SIGKILL, SIGCONT or a stop
 // signal). The caller itself is never stopped or signalled.
 // Returns 0 with *out filled, or -errno:

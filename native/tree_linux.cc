@@ -6,7 +6,7 @@
 // signal, checked under the same lock the signal is queued with), and once it is
 // stopped its children list is final except for exits. proc(5) only promises a
 // reliable `children` file for stopped processes, so we wait for the 't'/'T'
-// state, by checking with a short, growing pause, bounded per level.
+// state, by checking with a short, growing pause, bounded per process.
 //
 // Why pidfds: between the walk and the signal a process can die and its pid be
 // reused. A pidfd names the process, not the number. Each pid read from a
@@ -71,11 +71,12 @@ bool IsStopSignal(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == S
 struct ProcStat {
   char state;
   pid_t ppid;
+  long threads;
   unsigned long long start;  // clock ticks after boot
 };
 
 // Fields after the last ')' (comm may hold spaces and parentheses): state is
-// field 3, ppid 4, starttime 22.
+// field 3, ppid 4, num_threads 20, starttime 22.
 bool ParseStat(const char* buf, ProcStat* out) {
   const char* close = strrchr(buf, ')');
   if (close == nullptr || close[1] != ' ') return false;
@@ -88,6 +89,7 @@ bool ParseStat(const char* buf, ProcStat* out) {
     p++;
     field++;
     if (field == 4) out->ppid = static_cast<pid_t>(strtol(p, nullptr, 10));
+    if (field == 20) out->threads = strtol(p, nullptr, 10);
   }
   if (field != 22) return false;
   out->start = strtoull(p, nullptr, 10);
@@ -113,18 +115,22 @@ class Walk {
     bool stopped = false;        // seen stopped ('t'/'T')
     bool refused = false;        // EPERM
     bool gone = false;           // exited (or became a zombie) during the walk
+    long threads = 0;            // from the stat read once it was stopped; 0: unknown
+    bool had_children = false;   // a parent whose list may grow by clone(CLONE_PARENT)
+    int64_t stop_deadline = 0;   // when to stop waiting for it to show as stopped
   };
   enum AddResult { kAdded, kSkipped, kZombie };
 
   int Open(const char* path, int flags);
   int ReadFile(const char* path, std::string* out);
   int ReadStat(pid_t pid, ProcStat* out);
-  int ReadChildren(pid_t pid, std::vector<pid_t>* out);
+  int ReadChildren(const Member& m, std::vector<pid_t>* out);
+  int ReadThreadChildren(pid_t pid, long tid, std::vector<pid_t>* out);
   int Add(pid_t pid, pid_t parent, AddResult* result);
   int Send(Member& m, int sig);
-  void StopAll(const std::vector<size_t>& level);
-  void WaitStopped(const std::vector<size_t>& level);
-  int WalkFrom(std::vector<size_t> level);
+  bool Stop(Member& m, int64_t now);
+  int Expand(size_t i, std::vector<size_t>* pending, std::vector<size_t>* unstoppable);
+  int WalkFrom(const std::vector<size_t>& from);
   int Rescan(std::vector<size_t>* found);
   void ContinueStopped();
   bool IsCallerOrAncestor(pid_t pid);
@@ -184,10 +190,31 @@ int Walk::ReadStat(pid_t pid, ProcStat* out) {
   return ParseStat(text.c_str(), out) ? 0 : -EIO;
 }
 
-// The children of every thread of `pid`. A process that is gone has none.
-int Walk::ReadChildren(pid_t pid, std::vector<pid_t>* out) {
+int Walk::ReadThreadChildren(pid_t pid, long tid, std::vector<pid_t>* out) {
   char path[96];
-  snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
+  snprintf(path, sizeof path, "/proc/%d/task/%ld/children", static_cast<int>(pid), tid);
+  std::string text;
+  int r = ReadFile(path, &text);
+  if (r == -ENOENT || r == -ESRCH) return 0;  // that thread (or the process) ended
+  if (r < 0) return r;
+  const char* p = text.c_str();
+  for (;;) {
+    char* end = nullptr;
+    long c = strtol(p, &end, 10);
+    if (end == p) break;
+    if (c > 0) out->push_back(static_cast<pid_t>(c));
+    p = end;
+  }
+  return 0;
+}
+
+// The children of every thread of a member. A stopped single-threaded process
+// has one task, its own pid (a stopped process cannot start threads), so the
+// task directory is listed only for the others.
+int Walk::ReadChildren(const Member& m, std::vector<pid_t>* out) {
+  if (m.stopped && m.threads == 1) return ReadThreadChildren(m.pid, m.pid, out);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(m.pid));
   int dfd = Open(path, O_RDONLY | O_DIRECTORY);
   if (dfd == -ENOENT || dfd == -ESRCH) return 0;
   if (dfd < 0) return dfd;
@@ -204,20 +231,9 @@ int Walk::ReadChildren(pid_t pid, std::vector<pid_t>* out) {
     if (end != ent->d_name && *end == '\0' && tid > 0) tids.push_back(tid);
   }
   closedir(dir);
-  std::string text;
   for (long tid : tids) {
-    snprintf(path, sizeof path, "/proc/%d/task/%ld/children", static_cast<int>(pid), tid);
-    int r = ReadFile(path, &text);
-    if (r == -ENOENT || r == -ESRCH) continue;  // that thread ended
+    int r = ReadThreadChildren(m.pid, tid, out);
     if (r < 0) return r;
-    const char* p = text.c_str();
-    for (;;) {
-      char* end = nullptr;
-      long c = strtol(p, &end, 10);
-      if (end == p) break;
-      if (c > 0) out->push_back(static_cast<pid_t>(c));
-      p = end;
-    }
   }
   return 0;
 }
@@ -272,6 +288,7 @@ int Walk::Add(pid_t pid, pid_t parent, AddResult* result) {
   m.pidfd = fd;
   m.start = st.start;
   m.stopped = st.state == 't' || st.state == 'T';
+  m.threads = st.threads;
   members_.push_back(m);
   seen_.insert(pid);
   *result = kAdded;
@@ -285,88 +302,113 @@ int Walk::Send(Member& m, int sig) {
   return kill(m.pid, sig) < 0 ? -errno : 0;
 }
 
-void Walk::StopAll(const std::vector<size_t>& level) {
-  for (size_t i : level) {
-    Member& m = members_[i];
-    int r = Send(m, SIGSTOP);
-    if (r == 0) {
-      m.stopped_by_us = true;
-    } else if (r == -EPERM) {
-      m.refused = true;
-      out_->refused++;
-    } else {
-      m.gone = true;
-    }
+// SIGSTOP to one member; true when it now owes us a SIGCONT.
+bool Walk::Stop(Member& m, int64_t now) {
+  int r = Send(m, SIGSTOP);
+  if (r == 0) {
+    m.stopped_by_us = true;
+    m.stop_deadline = now + stop_timeout_ns_;
+    return true;
   }
+  if (r == -EPERM) {
+    m.refused = true;
+    out_->refused++;
+  } else {
+    m.gone = true;
+  }
+  return false;
 }
 
-void Walk::WaitStopped(const std::vector<size_t>& level) {
-  std::vector<size_t> pending;
-  for (size_t i : level) {
-    if (members_[i].stopped_by_us) pending.push_back(i);
+// Reads a member's children, adds them and sends each its SIGSTOP; the new
+// ones go to `pending` (or, refused, straight to `unstoppable`).
+int Walk::Expand(size_t i, std::vector<size_t>* pending, std::vector<size_t>* unstoppable) {
+  std::vector<pid_t> children;
+  int r = ReadChildren(members_[i], &children);
+  if (r < 0) return r;
+  members_[i].had_children = !children.empty();
+  const pid_t parent = members_[i].pid;
+  const int64_t now = NowNs();
+  for (pid_t c : children) {
+    AddResult added;
+    r = Add(c, parent, &added);
+    if (r < 0) return r;
+    if (added != kAdded) continue;
+    const size_t k = members_.size() - 1;
+    if (Stop(members_[k], now)) pending->push_back(k);
+    else if (members_[k].refused) unstoppable->push_back(k);
   }
-  const int64_t deadline = NowNs() + stop_timeout_ns_;
-  int64_t pause = 20000;  // 20 us, doubling to 1 ms
-  while (!pending.empty()) {
+  return 0;
+}
+
+// A work queue rather than level by level: a process's children are read as
+// soon as it shows as stopped (and stopped in turn), so one slow process holds
+// up only its own subtree. Between passes that find nothing new the walk
+// pauses, 20 us doubling to 1 ms.
+int Walk::WalkFrom(const std::vector<size_t>& from) {
+  std::vector<size_t> pending;
+  std::vector<size_t> unstoppable;
+  const int64_t now = NowNs();
+  for (size_t i : from) {
+    if (Stop(members_[i], now)) pending.push_back(i);
+    else if (members_[i].refused) unstoppable.push_back(i);
+  }
+  int64_t pause = 20000;
+  while (!pending.empty() || !unstoppable.empty()) {
+    // Refused processes cannot be stopped: their children are read as they are
+    // (best effort) and the walk goes on below them.
+    std::vector<size_t> refused;
+    refused.swap(unstoppable);
+    for (size_t i : refused) {
+      int r = Expand(i, &pending, &unstoppable);
+      if (r < 0) return r;
+    }
+    bool progressed = !refused.empty();
     std::vector<size_t> still;
     for (size_t i : pending) {
       Member& m = members_[i];
       ProcStat st;
       if (ReadStat(m.pid, &st) < 0 || st.start != m.start || st.state == 'Z' || st.state == 'X') {
         m.gone = true;  // died (someone else's SIGKILL): its children went elsewhere
-      } else if (st.state == 't' || st.state == 'T') {
+        continue;
+      }
+      if (st.state == 't' || st.state == 'T') {
         m.stopped = true;
+        m.threads = st.threads;
+      } else if (NowNs() >= m.stop_deadline) {
+        // Uninterruptible sleep, or a vfork parent waiting for its child's
+        // exec: read its children anyway and signal it like the others.
+        out_->not_stopped++;
       } else {
         still.push_back(i);
+        continue;
       }
+      progressed = true;
+      int r = Expand(i, &still, &unstoppable);
+      if (r < 0) return r;
     }
     pending.swap(still);
-    if (pending.empty()) break;
-    if (NowNs() >= deadline) {
-      // Uninterruptible sleep, or a vfork parent waiting for its child's exec:
-      // read its children anyway and signal it like the others.
-      out_->not_stopped += static_cast<int>(pending.size());
-      break;
+    if (progressed) {
+      pause = 20000;
+    } else if (!pending.empty()) {
+      PauseNs(pause);
+      pause = std::min<int64_t>(pause * 2, 1000000);
     }
-    PauseNs(pause);
-    pause = std::min<int64_t>(pause * 2, 1000000);
-  }
-}
-
-int Walk::WalkFrom(std::vector<size_t> level) {
-  std::vector<pid_t> children;
-  while (!level.empty()) {
-    StopAll(level);
-    WaitStopped(level);
-    std::vector<size_t> next;
-    for (size_t i : level) {
-      if (members_[i].gone) continue;
-      const pid_t parent = members_[i].pid;
-      children.clear();
-      int r = ReadChildren(parent, &children);
-      if (r < 0) return r;
-      for (pid_t c : children) {
-        AddResult added;
-        r = Add(c, parent, &added);
-        if (r < 0) return r;
-        if (added == kAdded) next.push_back(members_.size() - 1);
-      }
-    }
-    level.swap(next);
   }
   return 0;
 }
 
 // Children that appeared under an already-read parent: a clone(CLONE_PARENT)
-// by a sibling not yet stopped, or a fork by one that never stopped.
+// by one of its children before that child was stopped, or a fork by a process
+// that never stopped. A stopped process that had no children can gain none.
 int Walk::Rescan(std::vector<size_t>* found) {
   std::vector<pid_t> children;
   const size_t count = members_.size();
   for (size_t i = 0; i < count; i++) {
-    if (members_[i].gone) continue;
-    const pid_t parent = members_[i].pid;
+    const Member& m = members_[i];
+    if (m.gone || (m.stopped && !m.had_children)) continue;
+    const pid_t parent = m.pid;
     children.clear();
-    int r = ReadChildren(parent, &children);
+    int r = ReadChildren(m, &children);
     if (r < 0) return r;
     for (pid_t c : children) {
       if (seen_.count(c) != 0) continue;

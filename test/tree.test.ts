@@ -182,23 +182,37 @@ describe('killTree: the walk', () => {
     expect((await f.exited).code).toBe(0);
   });
 
+  it('SIGSTOP leaves the whole tree stopped (no SIGCONT after a stop signal); SIGCONT resumes it', async () => {
+    const tree = spawn('sh', ['-c', 'setsid sleep 1000 & sleep 1000 & wait'], { stdio: 'ignore' });
+    started.push(tree);
+    const all = await waitFor(() => {
+      const kids = fs.readFileSync(`/proc/${tree.pid}/task/${tree.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      return kids.length === 2 && kids.every((k) => procStat(k)[2] === 'sleep') ? [tree.pid!, ...kids] : null;
+    }, 10_000, 'the tree');
+    expect(await p.killTree(tree.pid!, 'SIGSTOP')).toBe(3);
+    expect(all.map(procState)).toEqual(['T', 'T', 'T']);
+    expect(await p.killTree(tree.pid!, 'SIGCONT')).toBe(3);
+    await waitFor(() => all.every((pid) => procState(pid) === 'S'), 10_000, 'the tree to run again');
+    expect(await p.killTree(tree.pid!, 'SIGKILL')).toBe(3);
+  });
+
   it('a zombie pid counts 0; a live parent counts itself, not its zombie child', async () => {
     const r = await runFixture('tree.cjs', ['zombie']);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ zombieCount: 0, parentCount: 1 });
   });
 
-  it(`a fork storm as a dropped user (nproc 48): no process of the user survives`, async () => {
+  it(`a fork storm as a dropped user (nproc 100): no process of the user survives`, async () => {
     const uid = userId(USER);
     expect(processesOf(uid)).toEqual([]);
-    const f = interactive('tree.cjs', ['storm', USER, '48', 'SIGTERM']);
+    const f = interactive('tree.cjs', ['storm', USER, '100', 'SIGTERM']);
     const { root } = await f.next();
     // Saturated: every fork now fails, and every process keeps trying.
-    await waitFor(() => processesOf(uid).length >= 48, 30_000, 'the storm to reach its nproc limit');
-    expect(processesOf(uid).length).toBe(48);
+    await waitFor(() => processesOf(uid).length >= 100, 30_000, 'the storm to reach its nproc limit');
+    expect(processesOf(uid).length).toBe(100);
     f.send('go');
     const { count } = await f.next();
-    expect(count).toBe(48);
+    expect(count).toBe(100);
     expect(gone(root) || procState(root) === 'Z').toBe(true);
     await waitFor(() => processesOf(uid).length === 0, 10_000, 'no survivor');
     f.send('exit');
