@@ -32,3 +32,12 @@ export * from './spawn';
 export * from './reaper';
 export * from './forward';
 export { killTree, type KillTreeOptions } from './tree';
+export {
+  setrlimit,
+  getrlimit,
+  setPriority,
+  getPriority,
+  setCpuAffinity,
+  getCpuAffinity,
+  type RlimitName,
+} from './resources';

@@ -99,6 +99,12 @@ export interface Supported {
   readonly signalForwarding: boolean;
   /** killTree: the /proc walk, and cgroup v2 (Linux). */
   readonly killTree: boolean;
+  /** setrlimit / getrlimit of this process. */
+  readonly rlimit: boolean;
+  /** setPriority / getPriority (every thread of the process on Linux). */
+  readonly priority: boolean;
+  /** setCpuAffinity / getCpuAffinity (Linux). */
+  readonly cpuAffinity: boolean;
 }
 
 export const supported: Supported = Object.freeze({
@@ -122,6 +128,9 @@ export const supported: Supported = Object.freeze({
   reaper: isPosix,
   signalForwarding: isPosix,
   killTree: isLinux,
+  rlimit: isPosix,
+  priority: isPosix,
+  cpuAffinity: isLinux,
 });
 
 /** Why `feature` is missing here, for the ENOSYS error's message. */

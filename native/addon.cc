@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSignals(env, exports);
   InitUsers(env, exports);
   InitTree(env, exports);
+  InitResources(env, exports);
   return exports;
 }
 

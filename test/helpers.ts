@@ -3,6 +3,7 @@
  * outside (exit code, signal, output, /proc).
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import * as readline from 'node:readline';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -241,4 +242,46 @@ export function startFixture(name: string, args: string[]): Promise<{ child: Chi
     });
     child.on('exit', (code) => reject(new Error(`fixture exited ${code}: ${err}`)));
   });
+}
+
+/** A fixture that reports JSON lines on stdout and takes commands on stdin, asked one step at a time. */
+export interface InteractiveFixture {
+  child: ChildProcess;
+  /** The next JSON line (rejects if the fixture exits first). */
+  next(): Promise<Record<string, any>>;
+  /** Writes `line` and a newline to its stdin. */
+  send(line: string): void;
+  exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+/**
+ * Starts `node test/fixtures/<file> ...args` (or `command` as given) for a
+ * step-by-step conversation; it is added to {@link liveFixtures}.
+ */
+export function interactiveFixture(file: string, args: string[], command?: string[]): InteractiveFixture {
+  const argv = command ?? [process.execPath, path.join(FIXTURES, file), ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  liveFixtures.push(child);
+  const queue: Record<string, any>[] = [];
+  const waiting: Array<(v: Record<string, any>) => void> = [];
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  readline.createInterface({ input: child.stdout! }).on('line', (l) => {
+    const msg = JSON.parse(l) as Record<string, any>;
+    if (waiting.length > 0) waiting.shift()!(msg);
+    else queue.push(msg);
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  return {
+    child,
+    next: () =>
+      queue.length > 0
+        ? Promise.resolve(queue.shift()!)
+        : new Promise((resolve, reject) => {
+            waiting.push(resolve);
+            void exited.then(({ code }) => reject(new Error(`${file} exited (${code}) before its next report: ${stderr}`)));
+          }),
+    send: (line) => child.stdin!.write(`${line}\n`),
+    exited,
+  };
 }

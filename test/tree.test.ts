@@ -6,8 +6,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { FIXTURES, ROOT, alive, procStat, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, alive, interactiveFixture, killLiveFixtures, procStat, runFixture, waitFor } from './helpers';
 
 const req = createRequire(import.meta.url);
 const p: typeof import('../lib/index') = req('../dist/index.js');
@@ -18,39 +17,7 @@ const USER = 'procctl_tree';
 const started: ChildProcess[] = [];
 const madeCgroups: string[] = [];
 
-interface Fixture {
-  next(): Promise<Record<string, any>>;
-  send(line: string): void;
-  exited: Promise<{ code: number | null; stderr: string }>;
-}
-
-/** A fixture that talks JSON lines on stdout and takes commands on stdin. */
-function interactive(file: string, args: string[], command?: string[]): Fixture {
-  const argv = command ?? [process.execPath, path.join(FIXTURES, file), ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  started.push(child);
-  const queue: Record<string, any>[] = [];
-  const waiting: Array<(v: Record<string, any>) => void> = [];
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  readline.createInterface({ input: child.stdout! }).on('line', (l) => {
-    const msg = JSON.parse(l) as Record<string, any>;
-    if (waiting.length > 0) waiting.shift()!(msg);
-    else queue.push(msg);
-  });
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-  return {
-    next: () =>
-      queue.length > 0
-        ? Promise.resolve(queue.shift()!)
-        : new Promise((resolve, reject) => {
-            waiting.push(resolve);
-            void exited.then(({ code }) => reject(new Error(`${file} exited (${code}) before its next report: ${stderr}`)));
-          }),
-    send: (line) => child.stdin!.write(`${line}\n`),
-    exited,
-  };
-}
+const interactive = interactiveFixture;
 
 const gone = (pid: number): boolean => procState(pid) === 'gone';
 
@@ -136,6 +103,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  killLiveFixtures();
   for (const c of started.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
@@ -194,6 +162,15 @@ describe('killTree: the walk', () => {
     expect(await p.killTree(tree.pid!, 'SIGCONT')).toBe(3);
     await waitFor(() => all.every((pid) => procState(pid) === 'S'), 10_000, 'the tree to run again');
     expect(await p.killTree(tree.pid!, 'SIGKILL')).toBe(3);
+  });
+
+  it('with almost no fds left (nofile 40, 149 processes): pidfds run out, start times take over, the tree still ends whole', async () => {
+    const r = await runFixture('tree.cjs', ['fewFds']);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.limit).toEqual([40, 40]);
+    expect(out.openFds).toBeGreaterThan(10); // so fewer than 30 pidfds fit
+    expect(out).toMatchObject({ processes: 149, count: 149 });
   });
 
   it('a zombie pid counts 0; a live parent counts itself, not its zombie child', async () => {
