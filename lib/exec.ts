@@ -38,6 +38,8 @@ import {
   validateStringArray,
 } from './validate';
 import { emulateExec } from './fallback/exec';
+import { type CapabilityOptions, type ResolvedCapabilities, resolveCapabilities } from './capabilities';
+import { isCgroup2Directory } from './cgroup';
 import { DEFAULT_PATH, lookupCandidates, pathOfChecked, searchCandidates, searchPathOf, type RelativePathError } from './search';
 
 export { DEFAULT_PATH, searchCandidates, searchPathOf, type RelativePathError };
@@ -71,6 +73,12 @@ export interface ExecOptions extends CredentialOptions {
    * callbacks may run.
    */
   flushStdio?: boolean;
+  /** Capabilities the new program keeps after the drop (ambient) and its bounding set (Linux). */
+  capabilities?: CapabilityOptions;
+  /** Root directory for the new program (chroot), entered before the credential drop; the file is looked up inside it. */
+  chroot?: string;
+  /** A cgroup v2 directory the process moves into (its cgroup.procs) before the exec (Linux). */
+  cgroup?: string;
   /**
    * execvp: let the PATH search use relative entries (`''`, `.`, `bin`), which
    * resolve against the current directory. Default false: a program that would
@@ -117,6 +125,10 @@ interface ExecPlanJs {
   noNewPrivs: boolean;
   umask: number;
   resetTty: boolean;
+  ambientCaps: number[] | null;
+  boundingKeep: number[] | null;
+  chroot: string | null;
+  cgroup: string | null;
 }
 
 interface ExecFailureJs {
@@ -149,10 +161,13 @@ const EXEC_OPTIONS = [
   'umask',
   'flushStdio',
   'allowRelativePath',
+  'capabilities',
+  'chroot',
+  'cgroup',
 ] as const;
 
 /** Options that need the native addon (the fallback cannot emulate them). */
-const NATIVE_ONLY_OPTIONS = ['signalMask', 'user', 'group', 'groups', 'setsid', 'parentDeathSignal', 'noNewPrivs', 'umask'] as const;
+const NATIVE_ONLY_OPTIONS = ['signalMask', 'user', 'group', 'groups', 'setsid', 'parentDeathSignal', 'noNewPrivs', 'umask', 'capabilities', 'chroot', 'cgroup'] as const;
 
 /**
  * What an exec call already under way is doing: 'flushing' while it turns the
@@ -201,6 +216,9 @@ interface Prepared {
   umask: number;
   flushStdio: boolean;
   allowRelativePath: boolean;
+  capabilities: ResolvedCapabilities;
+  chroot: string | null;
+  cgroup: string | null;
   given: Record<string, unknown>;
 }
 
@@ -221,7 +239,10 @@ function prepare(call: string, file: unknown, args: unknown, options: unknown, k
 
 function prepareSnapshot(call: string, file: string, argList: string[], opts: Record<string, unknown>): Prepared {
   const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
-  const cwd = opts.cwd === undefined ? undefined : validateString(opts.cwd, 'options.cwd');
+  let cwd = opts.cwd === undefined ? undefined : validateString(opts.cwd, 'options.cwd');
+  const chroot = opts.chroot === undefined ? null : validateString(opts.chroot, 'options.chroot');
+  // Under a chroot the cwd names a directory inside the new root.
+  if (chroot !== null && cwd !== undefined) cwd = path.resolve('/', cwd);
   let envp = opts.env === undefined || opts.env === process.env ? normalizeEnv(process.env) : normalizeEnv(opts.env);
   if (cwd !== undefined && (opts.env === undefined || opts.env === process.env)) envp = withPwd(envp, cwd);
   const inheritFds =
@@ -243,6 +264,14 @@ function prepareSnapshot(call: string, file: string, argList: string[], opts: Re
   const parentDeathSignal =
     opts.parentDeathSignal === undefined ? 0 : toSignalNumber(opts.parentDeathSignal, 'options.parentDeathSignal');
   const umask = opts.umask === undefined ? -1 : validateInteger(opts.umask, 'options.umask', 0, 0o777);
+  let cgroup: string | null = null;
+  if (opts.cgroup !== undefined) {
+    cgroup = path.resolve(validateString(opts.cgroup, 'options.cgroup'));
+    if (supported.execve && !isCgroup2Directory(cgroup)) {
+      throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: cgroup, context: `not a cgroup v2 directory '${cgroup}'` });
+    }
+  }
+  const capabilities: ResolvedCapabilities = opts.capabilities === undefined ? { ambient: null, boundingKeep: null } : resolveCapabilities(opts.capabilities);
 
   if (supported.execve) {
     // Refuse what this platform lacks before anything changes (macOS: no prctl).
@@ -251,6 +280,12 @@ function prepareSnapshot(call: string, file: string, argList: string[], opts: Re
     }
     if (noNewPrivs && !supported.noNewPrivs) {
       throw new SystemError(errnoOf('ENOSYS'), 'prctl', { stage: 'PR_SET_NO_NEW_PRIVS', context: `options.noNewPrivs: not available on ${platform}` });
+    }
+    if (opts.capabilities !== undefined && !supported.capabilities) {
+      throw new SystemError(errnoOf('ENOSYS'), 'capset', { stage: 'capabilities', context: `options.capabilities: not available on ${platform}` });
+    }
+    if (cgroup !== null && !supported.cgroups) {
+      throw new SystemError(errnoOf('ENOSYS'), 'cgroup', { stage: 'cgroup', context: `options.cgroup: not available on ${platform}` });
     }
   }
   const wantsCredentials = opts.user !== undefined || opts.group !== undefined || opts.groups !== undefined;
@@ -276,6 +311,9 @@ function prepareSnapshot(call: string, file: string, argList: string[], opts: Re
     umask,
     flushStdio,
     allowRelativePath,
+    capabilities,
+    chroot,
+    cgroup,
     given: opts,
   };
 }
@@ -295,10 +333,13 @@ function allows(st: fs.Stats, who: Who, bit: number): boolean {
 }
 
 /** 0 when `who` may execute `file` (as far as mode bits tell), else the errno execve would give. */
-function executableBy(file: string, who: Who, cwd: string): number {
-  const abs = path.resolve(cwd, file);
-  const parts = abs.split('/').filter(Boolean);
-  let dir = '/';
+function executableBy(file: string, who: Who, cwd: string, root = '/'): number {
+  // Under a chroot the walk starts at the new root: the directories above it
+  // are never crossed by the new program.
+  const inRoot = path.resolve(cwd, file);
+  const abs = path.join(root, inRoot);
+  const parts = inRoot.split('/').filter(Boolean);
+  let dir = root;
   for (let i = 0; i < parts.length - 1; i++) {
     let st: fs.Stats;
     try {
@@ -335,11 +376,13 @@ function preflightCredentials(p: Prepared, candidates: string[]): void {
   const gid = c.gid ?? (process.getegid ? process.getegid() : 0);
   const groups = c.groups ?? (process.getgroups ? process.getgroups() : []);
   const who: Who = { uid, gids: [gid, ...groups] };
-  const cwd = p.cwd === undefined ? process.cwd() : path.resolve(process.cwd(), p.cwd);
+  // With a chroot, cwd is inside it (default '/'), as the native side enters it.
+  const root = p.chroot === null ? '/' : path.resolve(process.cwd(), p.chroot);
+  const cwd = p.chroot !== null ? path.resolve('/', p.cwd ?? '/') : p.cwd === undefined ? process.cwd() : path.resolve(process.cwd(), p.cwd);
   let firstError = 0;
   let firstPath = p.file;
   for (const candidate of candidates) {
-    const err = executableBy(candidate, who, cwd);
+    const err = executableBy(candidate, who, cwd, root);
     if (err === 0) return;
     const isNotFound = err === errnoOf('ENOENT') || err === errnoOf('ENOTDIR');
     if (firstError === 0 || (!isNotFound && (firstError === errnoOf('ENOENT') || firstError === errnoOf('ENOTDIR')))) {
@@ -442,6 +485,10 @@ function execPrepared(call: string, p: Prepared, candidates: string[], useFallba
     noNewPrivs: p.noNewPrivs,
     umask: p.umask,
     resetTty: true,
+    ambientCaps: p.capabilities.ambient,
+    boundingKeep: p.capabilities.boundingKeep,
+    chroot: p.chroot,
+    cgroup: p.cgroup,
   });
   let errPath: string | undefined;
   if (failure.syscall === 'execve') errPath = failure.pathIndex >= 0 ? candidates[failure.pathIndex] : p.file;

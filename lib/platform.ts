@@ -97,6 +97,14 @@ export interface Supported {
   readonly reaper: boolean;
   /** forwardSignals, including the native path for SIGUSR1 and the fault signals. */
   readonly signalForwarding: boolean;
+  /** spawn/exec `capabilities` (ambient set, bounding set) and the clearing of every set on a drop (Linux). */
+  readonly capabilities: boolean;
+  /** spawn `cgroup` (join a cgroup v2 or a new one per child) and Subprocess.killTree through it (Linux; needs a cgroup v2 hierarchy at run time). */
+  readonly cgroups: boolean;
+  /** spawn `namespaces`, `uidMap`/`gidMap`, `hostname` (Linux). */
+  readonly namespaces: boolean;
+  /** spawn `nice`, `scheduling`, `cpuAffinity`, `ioPriority`, `oomScoreAdj` (Linux; `nice` everywhere POSIX). */
+  readonly scheduling: boolean;
   /** killTree: the /proc walk, and cgroup v2 (Linux). */
   readonly killTree: boolean;
   /** setrlimit / getrlimit of this process. */
@@ -127,6 +135,10 @@ export const supported: Supported = Object.freeze({
   spawnFastPath: isLinux,
   reaper: isPosix,
   signalForwarding: isPosix,
+  capabilities: isLinux,
+  cgroups: isLinux,
+  namespaces: isLinux,
+  scheduling: isLinux,
   killTree: isLinux,
   rlimit: isPosix,
   priority: isPosix,

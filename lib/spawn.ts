@@ -20,7 +20,9 @@ import { registerOwnedChild, releaseOwnedChild } from './children';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SystemError, errnoOf, invalidArgType, invalidArgValue, unsupportedError } from './errors';
+import { removeCgroup } from './cgroup';
 import { lookupCandidates, pathOfChecked } from './search';
+import { SYSATTR_OPTIONS, type SysAttrOptions, type SysAttrRequest, type SysAttrs, closeSysAttrs, releaseSysAttrs, resolveSysAttrs } from './sysattrs';
 import { platform, requireNative, supported } from './platform';
 import { type SignalLike, toSignalNumber } from './signals';
 import { type CredentialOptions, resolveCredentials } from './users';
@@ -69,7 +71,7 @@ export type Rlimits = Partial<Record<
   RlimitValue
 >>;
 
-export interface SpawnOptions extends CredentialOptions {
+export interface SpawnOptions extends CredentialOptions, SysAttrOptions {
   /** argv[0] for the child; default `file`. */
   argv0?: string;
   /** The child's environment: an object or `KEY=value` strings. Default `process.env`. */
@@ -135,13 +137,13 @@ export interface SpawnOptions extends CredentialOptions {
 const SPAWN_OPTIONS = [
   'argv0', 'env', 'cwd', 'stdio', 'user', 'group', 'groups', 'umask', 'rlimits', 'noNewPrivs',
   'setsid', 'controllingTerminal', 'foregroundTerminal', 'noControllingTerminal', 'processGroup', 'parentDeathSignal',
-  'signal', 'killSignal', 'killTimeout', 'allowRelativePath',
+  'signal', 'killSignal', 'killTimeout', 'allowRelativePath', ...SYSATTR_OPTIONS,
 ] as const;
 
 /** A reaped child as the addon reports it: always with rusage. */
 type RawExit = RawStatus & { rusage: ExitStatus['rusage'] };
 
-interface SpawnRequest {
+interface SpawnRequest extends SysAttrRequest {
   paths: string[];
   argv: string[];
   /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
@@ -179,6 +181,7 @@ interface SpawnNative {
   setWatchRef(handle: object, ref: boolean): void;
   wait4(pid: number, nohang: boolean, untraced: boolean, continued: boolean): RawExit | null;
   rlimitResources: Record<string, number>;
+  namespaceFlags: Record<string, number>;
 }
 
 const ENGINES: Record<string, number> = { auto: 0, clone3: 1, clone: 2, fork: 3 };
@@ -264,10 +267,48 @@ function watchBySigchld(pid: number, done: (raw: RawExit | Error) => void): void
   process.nextTick(onSigchld);
 }
 
+// ---- cgroups made for a child ----------------------------------------------------
+
+/** Cgroups made by spawn whose child is reaped but which still hold processes. */
+const lingering = new Map<string, fs.FSWatcher | null>();
+let lingeringExitHook = false;
+
+/**
+ * Removes a cgroup spawn made, now if it is empty, else once cgroup.events says
+ * it is (a double-forked daemon may outlive the child: killTree() ends it).
+ * The watch does not keep the process alive; at exit one last attempt is made,
+ * and a cgroup still populated then stays, with its processes in it.
+ */
+function removeWhenEmpty(dir: string): void {
+  if (removeCgroup(dir)) return;
+  let watcher: fs.FSWatcher | null = null;
+  const retry = (): void => {
+    if (!removeCgroup(dir)) return;
+    watcher?.close();
+    lingering.delete(dir);
+  };
+  try {
+    watcher = fs.watch(path.join(dir, 'cgroup.events'), retry);
+    watcher.on('error', () => undefined);
+    watcher.unref();
+  } catch {
+    watcher = null;
+  }
+  lingering.set(dir, watcher);
+  if (!lingeringExitHook) {
+    lingeringExitHook = true;
+    process.on('exit', () => {
+      for (const d of lingering.keys()) removeCgroup(d);
+    });
+  }
+  retry();  // it may have emptied between the first attempt and the watch
+}
+
 // ---- option preparation --------------------------------------------------------
 
 interface Prepared {
   req: SpawnRequest;
+  attrs: SysAttrs;
   /** Child-side ends and /dev/null: closed in the parent right after the spawn. */
   closeAfter: number[];
   /** Parent ends of 'pipe' entries, by child fd. */
@@ -320,7 +361,10 @@ const STDIO_WORDS = new Set(['pipe', 'inherit', 'ignore']);
 
 function prepare(file: string, args: readonly string[], opts: Record<string, unknown>, n: SpawnNative): Prepared {
   const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
-  const cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
+  let cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
+  // Under a chroot the cwd names a directory inside the new root (a relative
+  // one would be resolved from a directory outside it).
+  if (opts.chroot !== undefined && cwd !== null) cwd = path.resolve('/', cwd);
   // process.env itself (the default, or passed as is) is the real environ: let the
   // addon copy it rather than walking the process.env proxy (~30 us per spawn).
   const inheritedEnv = opts.env === undefined || opts.env === process.env;
@@ -431,6 +475,15 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     if (bad >= 0) throw closedFdError(sourceIndex[bad]!, sources[bad]!, file);
   }
   const paths = lookupCandidates(file, pathOfChecked(envp), { cwd, allowRelative: allowRelativePath });
+  if (typeof opts.cgroup === 'number' && n.spawnFirstClosedFd([opts.cgroup]) >= 0) {
+    throw new SystemError(errnoOf('EBADF'), 'cgroup', { stage: 'cgroup', context: `options.cgroup: fd ${opts.cgroup} is not open` });
+  }
+  // The last step that can fail on bad input; it may make a cgroup, so every
+  // argument check is behind us.
+  const attrs = resolveSysAttrs(opts, n.namespaceFlags);
+  // In a user namespace whose setgroups is denied, an empty group list cannot
+  // be set (and the caller's groups are unmapped there anyway): skipped, as Go does.
+  const groups = attrs.setgroupsDenied && creds.groups !== null && creds.groups.length === 0 ? null : creds.groups;
 
   const closeAfter: number[] = [];
   const parentEnds = new Map<number, { fd: number; readable: boolean; writable: boolean }>();
@@ -472,10 +525,12 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
   } catch (err) {
     for (const fd of closeAfter) n.spawnCloseFd(fd);
     for (const end of parentEnds.values()) n.spawnCloseFd(end.fd);
+    releaseSysAttrs(attrs, opts);
     throw err;
   }
 
   const req: SpawnRequest = {
+    ...attrs.req,
     paths,
     argv: [argv0, ...args],
     envp,
@@ -484,7 +539,7 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     fds,
     uid: creds.uid,
     gid: creds.gid,
-    groups: creds.groups,
+    groups,
     umask,
     rlimits,
     setsid,
@@ -496,7 +551,7 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     noNewPrivs,
     engine: engineFromEnv(),
   };
-  return { req, closeAfter, parentEnds, pgid: setsid ? -1 : pgid };
+  return { req, attrs, closeAfter, parentEnds, pgid: setsid ? -1 : pgid };
 }
 
 // ---- Subprocess --------------------------------------------------------------
@@ -524,6 +579,14 @@ export class Subprocess extends EventEmitter {
   readonly engine: SpawnEngine;
   /** The child's process group when spawn gave it one (setsid / processGroup), else null. */
   readonly pgid: number | null;
+  /**
+   * The cgroup v2 directory the child was started in (`options.cgroup` as a
+   * path, `'new'` or `{ parent }`), else null. A cgroup made for this child is
+   * removed once the child is reaped and nothing is left in it.
+   */
+  get cgroup(): string | null {
+    return this.#cgroup;
+  }
 
   #pidfd: number;
   #watch: object | null = null;
@@ -538,6 +601,8 @@ export class Subprocess extends EventEmitter {
   #bySigchld = false;
   #lost: Error | null = null;
   #native: SpawnNative;
+  #cgroup: string | null = null;
+  #cgroupCreated = false;
 
   /** @internal Use spawn(). */
   constructor(
@@ -618,6 +683,7 @@ export class Subprocess extends EventEmitter {
     // After the 'exit' listeners and the continuations of `await exited` had
     // their turn to start reading (see #releaseStreams).
     setImmediate(() => this.#releaseStreams());
+    if (this.#cgroupCreated && this.#cgroup !== null) removeWhenEmpty(this.#cgroup);
   }
 
   /**
@@ -714,6 +780,23 @@ export class Subprocess extends EventEmitter {
   }
 
   /** @internal */
+  _setCgroup(dir: string, created: boolean): void {
+    this.#cgroup = dir;
+    this.#cgroupCreated = created;
+  }
+
+  /**
+   * A new close-on-exec duplicate of the child's pidfd, for handing to other
+   * code (poll it, `waitid(P_PIDFD)` it, pass it on); the caller closes it.
+   * null when there is none (no pidfd on this system, or the child is reaped).
+   * A method, not a property: every call makes an fd that must be closed.
+   */
+  duplicatePidfd(): number | null {
+    if (this.#gone || this.#pidfd < 0) return null;
+    return (this.#native as unknown as { duplicateFd(fd: number): number }).duplicateFd(this.#pidfd);
+  }
+
+  /** @internal */
   _watchAbort(signal: AbortSignal): void {
     const listener = (): void => this.terminate();
     this.#abort = { signal, listener };
@@ -760,17 +843,22 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   if (abortSignal?.aborted) {
     for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
     for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
+    releaseSysAttrs(prep.attrs, opts);
     throw abortError(abortSignal.reason);
   }
 
   let res: ReturnType<SpawnNative['spawn']>;
   try {
     res = n.spawn(prep.req);
+  } catch (err) {
+    releaseSysAttrs(prep.attrs, opts);
+    throw err;
   } finally {
     for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
   }
   if (res.stage !== null) {
     for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
+    releaseSysAttrs(prep.attrs, opts);
     if (res.fdIndex !== undefined) throw closedFdError(res.fdIndex, prep.req.fds[res.fdIndex]!, file as string);
     const errPath = res.stage === 'chdir' && prep.req.cwd !== null ? prep.req.cwd : (file as string);
     throw new SystemError(res.errno, res.stage, { path: errPath, stage: res.stage, context: `spawn ${file as string}` });
@@ -783,7 +871,9 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   }
   // -1 (setsid) and 0 (new group): the child leads a group whose id is its pid.
   const pgid = prep.pgid === -1 || prep.pgid === 0 ? res.pid : prep.pgid;
+  closeSysAttrs(prep.attrs, opts);
   const child = new Subprocess(n, res.pid, res.pidfd, res.engine, pgid, streams, killSignal, killTimeout);
+  if (prep.attrs.cgroupPath !== null) child._setCgroup(prep.attrs.cgroupPath, prep.attrs.cgroupCreated);
   if (abortSignal) child._watchAbort(abortSignal);
   return child;
 }

@@ -125,12 +125,6 @@ export function snapshotRecord(value: unknown, name: string): Array<[string, unk
   return inspectArg(value, name, () => Object.keys(obj).map((key): [string, unknown] => [key, obj[key]]));
 }
 
-/** `undefined` becomes `{}`; anything else must be a plain object. */
-export function validateOptions(value: unknown, name = 'options'): Record<string, unknown> {
-  if (value === undefined) return {};
-  return validateObject(value, name);
-}
-
 export function validateArray(value: unknown, name: string, max = MAX_ARGV_ENTRIES): unknown[] {
   return snapshotArray(value, name, max);
 }

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <string>
 #include <vector>
 
@@ -34,6 +36,14 @@ struct ExecPlan {
   bool no_new_privs = false;
   int umask = -1;               // -1: unchanged
   bool reset_tty = true;        // undo libuv's raw mode on a TTY stdin
+  // Capabilities kept after the uid change (a CAP_* mask), and the bounding set to keep.
+  bool set_ambient = false;
+  uint64_t ambient_caps = 0;
+  bool set_bounding = false;
+  uint64_t bounding_keep = 0;
+  bool has_chroot = false;
+  std::string chroot;
+  std::string cgroup;           // non-empty: join this cgroup v2 directory first
 };
 
 // Why ExecInPlace returned.

@@ -75,6 +75,28 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
   plan.parent_death_signal = static_cast<int>(PropInteger(env, obj, "parentDeathSignal", 0, 64, 0, "plan."));
   plan.no_new_privs = Bool(obj, "noNewPrivs");
   plan.umask = static_cast<int>(PropInteger(env, obj, "umask", -1, 0777, -1, "plan."));
+  auto capMask = [&](const char* key, bool* present) {
+    *present = Get(obj, key).IsArray();
+    uint64_t mask = 0;
+    for (double d : NumberArray(env, obj, key)) {
+      if (!(d >= 0 && d < 64) || std::floor(d) != d) throw Napi::RangeError::New(env, std::string("plan.") + key + " entry out of range");
+      mask |= 1ULL << static_cast<int>(d);
+    }
+    return mask;
+  };
+  plan.ambient_caps = capMask("ambientCaps", &plan.set_ambient);
+  plan.bounding_keep = capMask("boundingKeep", &plan.set_bounding);
+  Napi::Value chroot = Get(obj, "chroot");
+  if (chroot.IsString()) {
+    plan.has_chroot = true;
+    plan.chroot = chroot.As<Napi::String>().Utf8Value();
+    if (plan.chroot.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "plan.chroot must not contain null bytes");
+  }
+  Napi::Value cgroup = Get(obj, "cgroup");
+  if (cgroup.IsString()) {
+    plan.cgroup = cgroup.As<Napi::String>().Utf8Value();
+    if (plan.cgroup.empty() || plan.cgroup.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "plan.cgroup must be a directory");
+  }
   Napi::Value reset_tty = Get(obj, "resetTty");
   plan.reset_tty = !reset_tty.IsBoolean() || reset_tty.As<Napi::Boolean>().Value();
 

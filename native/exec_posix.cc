@@ -33,9 +33,9 @@
 #include <cstring>
 
 #ifdef __linux__
-#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include "caps_linux.h"
 #include "tty_guard.h"
 #endif
 
@@ -212,21 +212,33 @@ int InstallTerminalGuard() {
 #endif
 }
 
-// After a drop to a non-root uid: ambient, inheritable, permitted and effective
-// all emptied on this thread (the one that execs), then read back. 0 or errno.
-int DropCapabilities() {
 #ifdef __linux__
-  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return errno;
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capset, &hdr, data) < 0) return errno;
-  hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  if (syscall(SYS_capget, &hdr, data) < 0) return errno;
-  for (const auto& d : data) {
-    if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) return EPERM;
-  }
+// The capability steps of caps_linux.h, on this thread (the one that execs).
+long SysCall(long n, long a, long b, long c, long d, long e) {
+  long r = syscall(n, a, b, c, d, e);
+  return r < 0 ? -errno : r;
+}
 #endif
-  return 0;
+
+// Capability sets after the uid change: exactly `keep` (0 after a plain drop).
+// 0 or errno.
+int SetCapabilities(uint64_t keep) {
+#ifdef __linux__
+  long r = caps::SetSets(SysCall, keep);
+  return r < 0 ? static_cast<int>(-r) : 0;
+#else
+  return keep == 0 ? 0 : ENOSYS;
+#endif
+}
+
+// Joins the cgroup at `dir` (the whole process: cgroup.procs). 0 or errno.
+int JoinCgroup(const std::string& dir) {
+  std::string procs = dir + "/cgroup.procs";
+  int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int e = write(fd, "0", 1) == 1 ? 0 : errno;
+  close(fd);
+  return e;
 }
 
 // Errors after which execvp(3) goes on to the next PATH entry.
@@ -242,6 +254,26 @@ bool DropAndExec(const ExecPlan& plan, char* const* argv, char* const* envp,
     if (setsid() < 0) return Fail(failure, errno, "setsid", "setsid"), false;
     failure->unrestored.push_back("setsid");
   }
+  if (!plan.cgroup.empty()) {
+    int e = JoinCgroup(plan.cgroup);
+    if (e != 0) return Fail(failure, e, "cgroup", "cgroup"), false;
+    failure->unrestored.push_back("cgroup");
+  }
+  if (plan.has_chroot) {
+    // The whole process moves (threads share their root), so this is for good.
+    if (chroot(plan.chroot.c_str()) < 0) return Fail(failure, errno, "chroot", "chroot"), false;
+    failure->unrestored.push_back("chroot");
+    // A cwd left outside the new root would be a way out of it.
+    const char* dir = plan.has_cwd ? plan.cwd.c_str() : "/";
+    if (chdir(dir) < 0) return Fail(failure, errno, "chdir", "chdir"), false;
+  }
+#ifdef __linux__
+  if (plan.set_bounding) {
+    long r = caps::RestrictBounding(SysCall, plan.bounding_keep);
+    if (r < 0) return Fail(failure, static_cast<int>(-r), "prctl", "capabilities"), false;
+    failure->unrestored.push_back("bounding set");
+  }
+#endif
   const bool dropping = plan.set_uid && plan.uid != 0;
   if (dropping && !plan.setsid && MayHaveControllingTerminal()) {
     int e = InstallTerminalGuard();
@@ -262,6 +294,9 @@ bool DropAndExec(const ExecPlan& plan, char* const* argv, char* const* envp,
 #endif
     failure->unrestored.push_back("setresgid");
   }
+#ifdef __linux__
+  if (plan.set_ambient && plan.set_uid) caps::KeepAcrossSetuid(SysCall, true);
+#endif
   if (plan.set_uid) {
 #ifdef __linux__
     if (setresuid(plan.uid, plan.uid, plan.uid) < 0) return Fail(failure, errno, "setresuid", "setresuid"), false;
@@ -270,8 +305,8 @@ bool DropAndExec(const ExecPlan& plan, char* const* argv, char* const* envp,
 #endif
     failure->unrestored.push_back("setresuid");
   }
-  if (dropping) {
-    int e = DropCapabilities();
+  if (plan.set_ambient || dropping) {
+    int e = SetCapabilities(plan.set_ambient ? plan.ambient_caps : 0);
     if (e != 0) return Fail(failure, e, "capset", "capabilities"), false;
     failure->unrestored.push_back("capabilities");
   }
@@ -363,7 +398,8 @@ void ExecInPlace(const ExecPlan& plan, ExecFailure* failure) {
     saved->umask = umask(static_cast<mode_t>(plan.umask));
     saved->umask_changed = true;
   }
-  if (ok && plan.has_cwd) {
+  // Under a chroot the directory is entered after it (DropAndExec), inside the new root.
+  if (ok && plan.has_cwd && !plan.has_chroot) {
 #ifdef O_PATH
     saved->cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 #else

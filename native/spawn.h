@@ -36,7 +36,16 @@ enum SpawnStage : int32_t {
   kStageTcsetpgrp,  // ioctl(TIOCSPGRP): making the child's new group the foreground
   kStageTiocnotty,  // ioctl(TIOCNOTTY) on fd 0: leaving the controlling terminal (Go's Noctty)
   kStageSeccomp,    // the terminal guard: a seccomp filter refusing TIOCSTI/TIOCLINUX
-  kStageCapabilities,  // clearing every capability set after a drop to a non-root uid
+  kStageCapabilities,  // clearing (or setting exactly) the capability sets; bounding-set drops
+  kStageCgroup,       // joining the cgroup (cgroup.procs) where clone3 cannot start the child in it
+  kStageSethostname,  // the hostname of a new UTS namespace
+  kStageChroot,
+  kStageSetpriority,  // nice
+  kStageSchedSetscheduler,
+  kStageSchedSetaffinity,
+  kStageIoprioSet,
+  kStageOomScoreAdj,
+  kStageUserNamespace,  // in the parent: writing uid_map / gid_map / setgroups
 };
 
 const char* SpawnStageName(int32_t stage);
@@ -97,6 +106,48 @@ struct SpawnRequest {
   // drop so the new program cannot push input into that terminal (TIOCSTI).
   bool drop_privileges;
   bool guard_terminal;
+
+  // Capabilities. set_ambient: after the uid change keep exactly `ambient_caps`
+  // (a mask of CAP_* bits) in the inheritable, permitted, effective and ambient
+  // sets (keep-caps across setresuid, as Go's AmbientCaps). set_bounding: drop
+  // every capability not in `bounding_keep` from the bounding set (needs
+  // CAP_SETPCAP, so before the drop).
+  bool set_ambient;
+  uint64_t ambient_caps;
+  bool set_bounding;
+  uint64_t bounding_keep;
+
+  // Namespaces: CLONE_NEW* flags for the clone. A new user namespace is started
+  // by the fork engine only (the parent must write the maps while the child
+  // waits, which CLONE_VFORK would not let it do).
+  uint64_t namespace_flags;
+  const char* hostname;  // non-null: sethostname() in the child (a new UTS namespace)
+  int hostname_len;
+  const char* uid_map;   // non-null: written to /proc/<pid>/uid_map by the parent
+  const char* gid_map;
+  bool setgroups_deny;   // "deny" to /proc/<pid>/setgroups before gid_map
+
+  const char* chroot;    // non-null: chroot() before the credential drop, then chdir("/")
+
+  // The cgroup to start in: an open directory fd. clone3 places the child there
+  // at clone time (CLONE_INTO_CGROUP); otherwise the child writes itself to its
+  // cgroup.procs first thing.
+  bool set_cgroup;
+  int cgroup_fd;
+
+  // Scheduling and placement, applied before the credential drop (raising a
+  // priority needs the privilege the drop gives up).
+  bool set_nice;
+  int nice;
+  bool set_sched;
+  int sched_policy;      // SCHED_* | SCHED_RESET_ON_FORK
+  int sched_priority;
+  const unsigned long* affinity;  // non-null: a cpu_set_t-style mask
+  int affinity_bytes;
+  bool set_ioprio;
+  int ioprio;            // IOPRIO_PRIO_VALUE(class, level)
+  const char* oom_score_adj;  // non-null: written to /proc/self/oom_score_adj (decimal)
+  int oom_score_adj_len;
 };
 
 // Which engine to use. kEngineAuto picks clone3, then clone, then fork.
@@ -126,6 +177,8 @@ struct ChildContext {
   const SpawnRequest* req;
   SpawnError* err;
   int err_fd;  // fork engine: write end of the CLOEXEC error pipe; else -1
+  int sync_fd; // fork engine with a new user namespace: the child reads one byte
+               // here (the parent has written the maps) before anything else; else -1
 };
 [[noreturn]] void SpawnChildMain(ChildContext* ctx);
 // clone()'s entry point for the child (int (*)(void*)); calls SpawnChildMain.

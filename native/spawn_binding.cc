@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sched.h>
 #include <sys/prctl.h>
 #endif
 
@@ -178,6 +179,75 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   req.guard_terminal = req.drop_privileges && !req.setsid && !req.no_controlling_terminal;
   int engine = static_cast<int>(IntProp(env, o, "engine", kEngineAuto, kEngineFork, kEngineAuto));
 
+  // Capabilities: lists of CAP_* numbers (0..63) as masks.
+  auto capMask = [&](const char* key, bool* present) {
+    Napi::Value v = o.Get(key);
+    *present = v.IsArray();
+    uint64_t mask = 0;
+    for (double d : NumberArrayProp(env, o, key)) {
+      if (!(d >= 0 && d < 64) || std::floor(d) != d) throw Napi::RangeError::New(env, std::string("spawn: ") + key + " entry out of range");
+      mask |= 1ULL << static_cast<int>(d);
+    }
+    return mask;
+  };
+  req.ambient_caps = capMask("ambientCaps", &req.set_ambient);
+  req.bounding_keep = capMask("boundingKeep", &req.set_bounding);
+
+  req.namespace_flags = static_cast<uint64_t>(IntProp(env, o, "namespaces", 0, 4294967295.0, 0));
+  std::string hostname, uid_map, gid_map, chroot_dir;
+  auto optString = [&](const char* key, std::string* out) {
+    Napi::Value v = o.Get(key);
+    if (v.IsNull() || v.IsUndefined()) return false;
+    if (!v.IsString()) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must be a string");
+    *out = v.As<Napi::String>().Utf8Value();
+    if (out->find('\0') != std::string::npos) throw Napi::TypeError::New(env, std::string("spawn: ") + key + " must not contain null bytes");
+    return true;
+  };
+  if (optString("hostname", &hostname)) {
+    req.hostname = hostname.c_str();
+    req.hostname_len = static_cast<int>(hostname.size());
+  }
+  if (optString("uidMap", &uid_map)) req.uid_map = uid_map.c_str();
+  if (optString("gidMap", &gid_map)) req.gid_map = gid_map.c_str();
+  req.setgroups_deny = BoolProp(o, "setgroupsDeny");
+  if (optString("chroot", &chroot_dir)) req.chroot = chroot_dir.c_str();
+  double cgroup_fd = IntProp(env, o, "cgroupFd", -1, kInt32Max, -1);
+  req.set_cgroup = cgroup_fd >= 0;
+  req.cgroup_fd = static_cast<int>(cgroup_fd);
+
+  // Scheduling and placement (lib/spawn.ts checked names and ranges).
+  double nice = IntProp(env, o, "nice", -20, 19, 100);
+  req.set_nice = nice != 100;
+  req.nice = static_cast<int>(nice);
+  double policy = IntProp(env, o, "schedPolicy", 0, 2147483647.0, -1);
+  req.set_sched = policy >= 0;
+  req.sched_policy = static_cast<int>(policy);
+  req.sched_priority = static_cast<int>(IntProp(env, o, "schedPriority", 0, 99, 0));
+  std::vector<unsigned long> affinity;
+  Napi::Value affv = o.Get("cpuAffinity");
+  if (affv.IsArray()) {
+    constexpr int kBits = 8 * sizeof(unsigned long);
+    for (double d : NumberArrayProp(env, o, "cpuAffinity")) {
+      if (!(d >= 0 && d < 65536) || std::floor(d) != d) throw Napi::RangeError::New(env, "spawn: cpuAffinity entry out of range");
+      size_t cpu = static_cast<size_t>(d);
+      if (affinity.size() <= cpu / kBits) affinity.resize(cpu / kBits + 1, 0);
+      affinity[cpu / kBits] |= 1UL << (cpu % kBits);
+    }
+    if (affinity.empty()) throw Napi::RangeError::New(env, "spawn: cpuAffinity must name a CPU");
+    req.affinity = affinity.data();
+    req.affinity_bytes = static_cast<int>(affinity.size() * sizeof(unsigned long));
+  }
+  double ioprio = IntProp(env, o, "ioprio", 0, 65535, -1);
+  req.set_ioprio = ioprio >= 0;
+  req.ioprio = static_cast<int>(ioprio);
+  double oom = IntProp(env, o, "oomScoreAdj", -1000, 1000, 2000);
+  std::string oom_text;
+  if (oom != 2000) {
+    oom_text = std::to_string(static_cast<int>(oom));
+    req.oom_score_adj = oom_text.c_str();
+    req.oom_score_adj_len = static_cast<int>(oom_text.size());
+  }
+
   Napi::Object out = Napi::Object::New(env);
   // Checked last, just before the clone, with nothing of ours opened since lib/
   // checked them first: a closed source is EBADF, never a stand-in fd.
@@ -297,6 +367,21 @@ Napi::Object RlimitResources(Napi::Env env) {
   return o;
 }
 
+Napi::Object NamespaceFlags(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+#ifdef __linux__
+  auto set = [&](const char* name, double value) { o.Set(name, Napi::Number::New(env, value)); };
+  set("mount", CLONE_NEWNS);
+  set("uts", CLONE_NEWUTS);
+  set("ipc", CLONE_NEWIPC);
+  set("user", CLONE_NEWUSER);
+  set("pid", CLONE_NEWPID);
+  set("net", CLONE_NEWNET);
+  set("cgroup", CLONE_NEWCGROUP);
+#endif
+  return o;
+}
+
 }  // namespace
 
 void InitSpawn(Napi::Env env, Napi::Object exports) {
@@ -309,6 +394,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnDetachTerminal", Napi::Function::New(env, DetachTerminal));
   exports.Set("spawnHasControllingTerminal", Napi::Boolean::New(env, SpawnSupportsControllingTerminal()));
   exports.Set("rlimitResources", RlimitResources(env));
+  exports.Set("namespaceFlags", NamespaceFlags(env));
   exports.Set("spawnGetDumpable", Napi::Function::New(env, GetDumpable));
   InitSpawnWatch(env, exports);
 }

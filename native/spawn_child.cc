@@ -14,10 +14,11 @@
 #include <unistd.h>
 
 #ifdef __linux__
-#include <linux/capability.h>
+#include <linux/sched.h>  // CLONE_NEWPID
 #include <linux/prctl.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
+#include "caps_linux.h"
 #include "tty_guard.h"
 #else
 #include <grp.h>
@@ -134,23 +135,48 @@ long InstallTerminalGuard() {
 #endif
 }
 
-// Empties every capability set of this (now non-root) process: ambient first
-// (it needs no privilege, and kernels before 4.3 without it say EINVAL, which
-// means there is none), then inheritable, permitted and effective in one
-// capset, then reads them back: a set that is not empty fails the spawn.
-long DropCapabilities() {
-  long r = SYS(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (r < 0 && r != -EINVAL) return r;
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2] = {};
-  if ((r = SYS(SYS_capset, ARG(&hdr), ARG(data))) < 0) return r;
-  hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  if ((r = SYS(SYS_capget, ARG(&hdr), ARG(data))) < 0) return r;
-  for (const auto& d : data) {
-    if (d.effective != 0 || d.permitted != 0 || d.inheritable != 0) return -EPERM;
-  }
-  return 0;
+// Capability steps (caps_linux.h) through the raw syscall.
+long Sys5(long n, long a, long b, long c, long d, long e) { return SYS(n, a, b, c, d, e); }
+long SetCapabilities(uint64_t keep) { return caps::SetSets(Sys5, keep); }
+long DropCapabilities() { return caps::SetSets(Sys5, 0); }
+long RestrictBoundingSet(uint64_t keep) { return caps::RestrictBounding(Sys5, keep); }
+
+// Moves this process into the cgroup open on `dir_fd` ("0" is the writer itself).
+long JoinCgroup(int dir_fd) {
+  long fd = SYS(SYS_openat, dir_fd, ARG("cgroup.procs"), O_WRONLY | O_CLOEXEC, 0);
+  if (fd < 0) return fd;
+  long r = Write(static_cast<int>(fd), "0", 1);
+  Close(static_cast<int>(fd));
+  return r < 0 ? r : 0;
 }
+
+long WriteProcSelf(const char* path, const char* text, int len) {
+  long fd = SYS(SYS_openat, AT_FDCWD, ARG(path), O_WRONLY | O_CLOEXEC, 0);
+  if (fd < 0) return fd;
+  long r = Write(static_cast<int>(fd), text, static_cast<unsigned long>(len));
+  Close(static_cast<int>(fd));
+  return r < 0 ? r : 0;
+}
+
+long ReadByte(int fd) {
+  char c;
+  long r;
+  do {
+    r = SYS(SYS_read, fd, ARG(&c), 1);
+  } while (r == -EINTR);
+  return r;
+}
+
+long SetHostname(const char* name, int len) { return SYS(SYS_sethostname, ARG(name), len); }
+long Chroot(const char* dir) { return SYS(SYS_chroot, ARG(dir)); }
+long KeepCaps(bool on) { return caps::KeepAcrossSetuid(Sys5, on); }
+long SetNice(int nice) { return SYS(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, nice); }
+long SetScheduler(int policy, int priority) {
+  int param = priority;  // struct sched_param is one int
+  return SYS(SYS_sched_setscheduler, 0, policy, ARG(&param));
+}
+long SetAffinity(const unsigned long* mask, int bytes) { return SYS(SYS_sched_setaffinity, 0, bytes, ARG(mask)); }
+long SetIoprio(int value) { return SYS(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value); }
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -252,6 +278,26 @@ bool MayHaveControllingTerminal() {
 long InstallTerminalGuard() { return -ENOSYS; }
 // setuid() from root clears every privilege on these systems; nothing is left to drop.
 long DropCapabilities() { return 0; }
+// Linux-only steps: lib/spawn.ts refuses their options elsewhere.
+long SetCapabilities(uint64_t) { return -ENOSYS; }
+long RestrictBoundingSet(uint64_t) { return -ENOSYS; }
+long JoinCgroup(int) { return -ENOSYS; }
+long WriteProcSelf(const char*, const char*, int) { return -ENOSYS; }
+long ReadByte(int fd) {
+  char c;
+  ssize_t r;
+  do {
+    r = read(fd, &c, 1);
+  } while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : r;
+}
+long SetHostname(const char*, int) { return -ENOSYS; }
+long Chroot(const char* dir) { return R(chroot(dir)); }
+long KeepCaps(bool) { return 0; }
+long SetNice(int nice) { return R(setpriority(PRIO_PROCESS, 0, nice)); }
+long SetScheduler(int, int) { return -ENOSYS; }
+long SetAffinity(const unsigned long*, int) { return -ENOSYS; }
+long SetIoprio(int) { return -ENOSYS; }
 long CloexecFrom(int first) {
   struct rlimit lim;
   long max = 65536;
@@ -274,30 +320,13 @@ long CloexecFrom(int first) {
 
 }  // namespace
 
-// noinline: the clone engines call this on a fresh stack; it must never return.
-__attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
+// The two-pass fd remap (SPAWN-CHECKLIST "The fd remap"). The fork engine's
+// error pipe must not sit in a slot about to be filled: it moves above the map.
+void RemapFds(ChildContext* ctx) {
   const SpawnRequest& req = *ctx->req;
-  long r;
-
-  // 6. Default dispositions for every signal. The parent's handlers (libuv's)
-  // must never run here: they would write into the parent's event-loop pipe.
-  // SIG_IGN is reset too (Node ignores SIGPIPE and SIGXFSZ, and that survives exec).
-  for (int sig = 1; sig <= kMaxSignal; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    SigDefault(sig);  // EINVAL for the few numbers the kernel reserves: harmless
-  }
-
-  // 7. Session or process group, while signals are still blocked.
-  if (req.setsid) {
-    if ((r = SetSid()) < 0) Fail(ctx, kStageSetsid, r);
-  } else if (req.setpgid) {
-    if ((r = SetPgid(0, req.pgid)) < 0) Fail(ctx, kStageSetpgid, r);
-  }
-
-  // 8. fd remap, two passes. The fork engine's error pipe must not sit in a
-  // slot we are about to fill: move it above the map first.
   const int n = req.fd_count;
   int* map = req.fd_map;
+  long r;
   if (ctx->err_fd >= 0 && ctx->err_fd < n) {
     if ((r = Fcntl(ctx->err_fd, F_DUPFD_CLOEXEC, n)) < 0) Fail(ctx, kStageDup2, r);
     ctx->err_fd = static_cast<int>(r);
@@ -321,9 +350,13 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
     }
   }
   if ((r = CloexecFrom(n)) < 0) Fail(ctx, kStageCloseRange, r);
+}
 
-  // 8a. Leave the caller's controlling terminal (Go's Noctty), on the child's
-  // fd 0 after the remap; before TIOCSCTTY, in Go's order.
+// Terminal steps, on the child's fds after the remap.
+void ApplyTerminal(ChildContext* ctx) {
+  const SpawnRequest& req = *ctx->req;
+  long r;
+  // Leave the caller's controlling terminal (Go's Noctty); before TIOCSCTTY, in Go's order.
   if (req.no_controlling_terminal) {
 #ifdef TIOCNOTTY
     r = Ioctl(0, TIOCNOTTY, 0);
@@ -332,12 +365,10 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
 #endif
     if (r < 0) Fail(ctx, kStageTiocnotty, r);
   }
-
-  // 8b. Controlling terminal: after setsid (only a session leader without one
-  // may take a terminal) and after the remap (the number is the child's fd),
-  // before the credential drop (forcing needs CAP_SYS_ADMIN). Signals are still
-  // all blocked, and taking a terminal sends none to the caller anyway. Try
-  // without force first: a terminal nobody controls (the parent let go of it
+  // Controlling terminal: after setsid (only a session leader without one may
+  // take a terminal), before the credential drop (forcing needs CAP_SYS_ADMIN).
+  // Signals are all blocked, and taking a terminal sends none to the caller.
+  // Without force first: a terminal nobody controls (the parent let go of it
   // with TIOCNOTTY) needs no privilege. Then force (Linux: steal it from the
   // session that controls it; that session just loses it, no SIGHUP is sent).
   if (req.controlling_terminal >= 0) {
@@ -349,14 +380,66 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
 #endif
     if (r < 0) Fail(ctx, kStageTiocsctty, r);
   }
-  // 8c. Foreground group for a child in a new group of the caller's session (tini's
-  // way), done here before exec so that a job-control shell never starts in the
-  // background (it would stop itself with SIGTTIN and wait for a SIGCONT). From a
-  // background group TIOCSPGRP raises SIGTTOU unless it is blocked: it is.
+  // Foreground group for a child in a new group of the caller's session (tini's
+  // way), before exec, so a job-control shell never starts in the background
+  // (it would stop itself with SIGTTIN). From a background group TIOCSPGRP
+  // raises SIGTTOU unless it is blocked: it is.
   if (req.foreground_terminal >= 0) {
     int pgrp = static_cast<int>(GetPgrp());
     if ((r = Ioctl(req.foreground_terminal, TIOCSPGRP, reinterpret_cast<long>(&pgrp))) < 0) Fail(ctx, kStageTcsetpgrp, r);
   }
+}
+
+// Scheduling and placement: before the credential drop, which takes away the
+// privilege a raise needs, so nothing can be raised back after it. The policy
+// goes before nice (a policy change may reset it).
+void ApplyPlacement(ChildContext* ctx) {
+  const SpawnRequest& req = *ctx->req;
+  long r;
+  if (req.set_sched && (r = SetScheduler(req.sched_policy, req.sched_priority)) < 0) Fail(ctx, kStageSchedSetscheduler, r);
+  if (req.set_nice && (r = SetNice(req.nice)) < 0) Fail(ctx, kStageSetpriority, r);
+  if (req.affinity != nullptr && (r = SetAffinity(req.affinity, req.affinity_bytes)) < 0) Fail(ctx, kStageSchedSetaffinity, r);
+  if (req.set_ioprio && (r = SetIoprio(req.ioprio)) < 0) Fail(ctx, kStageIoprioSet, r);
+  // oom_score_adj belongs to the mm here (the kernel copies it to every process
+  // sharing it, the parent included): spawn_linux.cc saves and restores the
+  // parent's own value around the clone.
+  if (req.oom_score_adj != nullptr && (r = WriteProcSelf("/proc/self/oom_score_adj", req.oom_score_adj, req.oom_score_adj_len)) < 0) {
+    Fail(ctx, kStageOomScoreAdj, r);
+  }
+}
+
+// noinline: the clone engines call this on a fresh stack; it must never return.
+__attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
+  const SpawnRequest& req = *ctx->req;
+  long r;
+
+  // 6. Default dispositions for every signal. The parent's handlers (libuv's)
+  // must never run here: they would write into the parent's event-loop pipe.
+  // SIG_IGN is reset too (Node ignores SIGPIPE and SIGXFSZ, and that survives exec).
+  for (int sig = 1; sig <= kMaxSignal; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    SigDefault(sig);  // EINVAL for the few numbers the kernel reserves: harmless
+  }
+
+  // 6a. A new user namespace: nothing may run in it before the parent has
+  // written its uid/gid maps. EOF means the parent gave up (and reports why).
+  if (ctx->sync_fd >= 0 && ReadByte(ctx->sync_fd) != 1) Exit(127);
+
+  // 6b. Into the cgroup first, where clone3 could not start us in it, so
+  // nothing the child does is counted elsewhere; before the remap can reuse the fd.
+  if (req.set_cgroup && (r = JoinCgroup(req.cgroup_fd)) < 0) Fail(ctx, kStageCgroup, r);
+
+  // 7. Session or process group, while signals are still blocked.
+  if (req.setsid) {
+    if ((r = SetSid()) < 0) Fail(ctx, kStageSetsid, r);
+  } else if (req.setpgid) {
+    if ((r = SetPgid(0, req.pgid)) < 0) Fail(ctx, kStageSetpgid, r);
+  }
+  if (req.hostname != nullptr && (r = SetHostname(req.hostname, req.hostname_len)) < 0) Fail(ctx, kStageSethostname, r);
+
+  // 8. fd remap, then the terminal.
+  RemapFds(ctx);
+  ApplyTerminal(ctx);
 
   // 9. rlimits, after the remap (a low RLIMIT_NOFILE must not block the dup2s).
   for (int i = 0; i < req.rlimit_count; i++) {
@@ -364,29 +447,45 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
     if ((r = Prlimit(l.resource, l.soft, l.hard)) < 0) Fail(ctx, kStagePrlimit, r);
   }
 
-  // 10. umask.
+  // 10. umask, then scheduling and placement.
   if (req.umask_value >= 0) Umask(req.umask_value);
+  ApplyPlacement(ctx);
 
-  // 10b. The terminal guard, while the child still has the privilege that
-  // seccomp needs without no_new_privs (CAP_SYS_ADMIN goes with the drop). Only
-  // where a dropped program would still share the caller's terminal.
+  // 10a. chroot while still privileged (CAP_SYS_CHROOT), then "/" unless a cwd
+  // follows: a cwd left outside the new root would be a way out of it.
+  if (req.chroot != nullptr) {
+    if ((r = Chroot(req.chroot)) < 0) Fail(ctx, kStageChroot, r);
+    if (req.cwd == nullptr && (r = Chdir("/")) < 0) Fail(ctx, kStageChroot, r);
+  }
+
+  // 10b. The bounding set needs CAP_SETPCAP; the terminal guard needs the
+  // privilege seccomp asks for without no_new_privs (CAP_SYS_ADMIN). Both go
+  // with the drop. The guard only where a dropped program would still share the
+  // caller's terminal.
+  if (req.set_bounding && (r = RestrictBoundingSet(req.bounding_keep)) < 0) Fail(ctx, kStageCapabilities, r);
   if (req.guard_terminal && MayHaveControllingTerminal()) {
     if ((r = InstallTerminalGuard()) < 0) Fail(ctx, kStageSeccomp, r);
   }
 
   // 11. Credentials: groups, then gid, then uid. The first two need CAP_SETGID,
-  // which setuid away from root drops.
+  // which setuid away from root drops. Capabilities to keep survive the uid
+  // change only with keep-caps (Go's order).
   if (req.set_groups) {
     if ((r = SetGroups(req.group_count, req.groups)) < 0) Fail(ctx, kStageSetgroups, r);
   }
   if (req.set_gid) {
     if ((r = SetResGid(req.gid)) < 0) Fail(ctx, kStageSetgid, r);
   }
+  if (req.set_ambient && req.set_uid && (r = KeepCaps(true)) < 0) Fail(ctx, kStageCapabilities, r);
   if (req.set_uid) {
     if ((r = SetResUid(req.uid)) < 0) Fail(ctx, kStageSetuid, r);
   }
-  // 11b. A uid is not a capability set: clear them all explicitly.
-  if (req.drop_privileges) {
+  // 11b. A uid is not a capability set: every set holds exactly what was asked
+  // for (nothing, by default, after a drop to a non-root uid).
+  if (req.set_ambient) {
+    if ((r = SetCapabilities(req.ambient_caps)) < 0) Fail(ctx, kStageCapabilities, r);
+    if (req.set_uid) KeepCaps(false);
+  } else if (req.drop_privileges) {
     if ((r = DropCapabilities()) < 0) Fail(ctx, kStageCapabilities, r);
   }
 
@@ -398,9 +497,13 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
 #ifdef __linux__
   // 13. Parent-death signal after the set*id calls (they clear it); the parent
   // may already be gone, so compare getppid() with the pid recorded before clone.
+  // In a new PID namespace the parent is outside it and getppid() says 0 either
+  // way, so there is nothing to compare.
   if (req.parent_death_signal > 0) {
     if ((r = Prctl(PR_SET_PDEATHSIG, req.parent_death_signal)) < 0) Fail(ctx, kStagePrctl, r);
-    if (GetPpid() != req.parent_pid) Kill(static_cast<pid_t>(GetPid()), req.parent_death_signal);
+    if (!(req.namespace_flags & CLONE_NEWPID) && GetPpid() != req.parent_pid) {
+      Kill(static_cast<pid_t>(GetPid()), req.parent_death_signal);
+    }
   }
   // 14. no_new_privs last among the prctls: irreversible.
   if (req.no_new_privs) {

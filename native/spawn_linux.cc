@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -59,15 +60,25 @@ void* ChildStackTop() {
   return static_cast<char*>(g_stack) + kStackSize + kGuard;
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
 #if defined(__x86_64__)
+// struct clone_args up to `cgroup` (CLONE_ARGS_SIZE_VER2, Linux 5.7). The
+// shorter VER0 size is passed unless a cgroup is asked for, so kernels 5.3-5.6
+// keep working for everything else.
 struct CloneArgs {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  uint64_t set_tid, set_tid_size, cgroup;
 };
+constexpr size_t kCloneArgsVer0 = 64;
+constexpr size_t kCloneArgsVer2 = 88;
 
 // clone3 returns in the child on the new stack, where no C frame exists: the
 // child branch must be assembly that calls the entry function straight away
 // (glibc does the same in its clone3.S). Returns the pid or -errno in the parent.
-long Clone3(CloneArgs* args, ChildContext* ctx) {
+long Clone3(CloneArgs* args, size_t size, ChildContext* ctx) {
   long ret;
   register long fn __asm__("r12") = reinterpret_cast<long>(&SpawnChildEntry);
   register long arg __asm__("r13") = reinterpret_cast<long>(ctx);
@@ -84,7 +95,7 @@ long Clone3(CloneArgs* args, ChildContext* ctx) {
       "hlt\n\t"
       "1:\n\t"
       : "=a"(ret)
-      : "a"(static_cast<long>(SYS_clone3)), "D"(args), "S"(sizeof(CloneArgs)), "r"(fn), "r"(arg)
+      : "a"(static_cast<long>(SYS_clone3)), "D"(args), "S"(size), "r"(fn), "r"(arg)
       : "rcx", "r11", "memory", "cc");
   return ret;
 }
@@ -101,6 +112,28 @@ void BlockAll(uint64_t* old) {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, 8);
 }
 void RestoreMask(const uint64_t* old) { syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, nullptr, 8); }
+
+// oom_score_adj is the mm's, not the task's: the kernel copies a CLONE_VM
+// child's write to every process sharing the mm, this one included. Saved
+// before the clone and written back after it.
+int ReadOwnOomScoreAdj(char* buf, size_t size) {
+  int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  return static_cast<int>(n);
+}
+
+void WriteOwnOomScoreAdj(const char* buf, int len) {
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, buf, static_cast<size_t>(len)) < 0) {
+    // Nothing better to do: the value stays what the child set.
+  }
+  close(fd);
+}
 
 void ReapBlocking(pid_t pid) {
   int status;
@@ -143,7 +176,9 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   result->pid = -1;
   result->pidfd = -1;
   result->error = {kStageNone, 0};
-  if (engine == kEngineFork) return SpawnFork(req, result);
+  // A new user namespace needs its maps written by the parent while the child
+  // waits; a CLONE_VFORK parent sleeps until the exec, so (as Go) no CLONE_VM.
+  if (engine == kEngineFork || (req.namespace_flags & CLONE_NEWUSER)) return SpawnFork(req, result);
 
   void* stack_top = ChildStackTop();
   if (stack_top == nullptr) return -errno;
@@ -153,31 +188,51 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   bool creds = req.set_uid || req.set_gid || req.set_groups;
   int dumpable = creds ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : -1;
 
+  char oom[32];
+  int oom_len = req.oom_score_adj != nullptr ? ReadOwnOomScoreAdj(oom, sizeof oom) : -1;
+
   SpawnError err = {kStageNone, 0};
-  ChildContext ctx = {&req, &err, -1};
+  ChildContext ctx = {&req, &err, -1, -1};
   int pidfd = -1;
   long pid = -ENOSYS;
   uint64_t old_mask = 0;
+  const int ns_flags = static_cast<int>(req.namespace_flags);
   BlockAll(&old_mask);
 
   if (kHaveClone3 && (engine == kEngineAuto || engine == kEngineClone3)) {
 #if defined(__x86_64__)
+    // clone3 starts the child inside the cgroup (CLONE_INTO_CGROUP), so the
+    // child does not join it itself: it runs from a copy of the request.
+    SpawnRequest in_cgroup = req;
+    in_cgroup.set_cgroup = false;
+    ChildContext ctx3 = {req.set_cgroup ? &in_cgroup : &req, &err, -1, -1};
     CloneArgs args = {};
-    args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD;
+    args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | req.namespace_flags;
     args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     args.stack = reinterpret_cast<uint64_t>(g_stack) + kGuard;
     args.stack_size = kStackSize;
-    pid = Clone3(&args, &ctx);
+    size_t size = kCloneArgsVer0;
+    if (req.set_cgroup) {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = static_cast<uint64_t>(req.cgroup_fd);
+      size = kCloneArgsVer2;
+    }
+    pid = Clone3(&args, size, &ctx3);
     if (pid > 0) result->engine = kEngineClone3;
+    // The cgroup refused (or this kernel has no CLONE_INTO_CGROUP): the clone()
+    // path below, where the child joins it itself and a refusal gets its own
+    // stage and errno.
+    if (pid < 0 && req.set_cgroup) pid = -ENOSYS;
 #endif
   }
   // No clone3 (kernel < 5.3, or a seccomp profile that refuses it): glibc's clone.
   if (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) {
-    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &ctx, &pidfd);
+    pidfd = -1;
+    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | ns_flags, &ctx, &pidfd);
     if (pid < 0 && errno == EINVAL) {  // kernel < 5.2: no CLONE_PIDFD
       pidfd = -1;
-      pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+      pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags, &ctx);
     }
     if (pid < 0) pid = -errno;
     if (pid > 0) result->engine = kEngineClone;
@@ -187,6 +242,7 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) {
     prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
   }
+  if (oom_len > 0) WriteOwnOomScoreAdj(oom, oom_len);
   if (pid < 0) {
     // Last resort (e.g. a sandbox that refuses CLONE_VM): the fork engine.
     if (engine == kEngineAuto && (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL)) {

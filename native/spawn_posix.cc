@@ -6,12 +6,18 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sched.h>
 #include <sys/syscall.h>
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 #endif
 
 namespace procctl {
@@ -38,6 +44,15 @@ const char* SpawnStageName(int32_t stage) {
     case kStageTiocnotty: return "tiocnotty";
     case kStageSeccomp: return "seccomp";
     case kStageCapabilities: return "capabilities";
+    case kStageCgroup: return "cgroup";
+    case kStageSethostname: return "sethostname";
+    case kStageChroot: return "chroot";
+    case kStageSetpriority: return "setpriority";
+    case kStageSchedSetscheduler: return "sched_setscheduler";
+    case kStageSchedSetaffinity: return "sched_setaffinity";
+    case kStageIoprioSet: return "ioprio_set";
+    case kStageOomScoreAdj: return "oom_score_adj";
+    case kStageUserNamespace: return "user_namespace";
     default: return "spawn";
   }
 }
@@ -103,6 +118,32 @@ int MakeSocketPair(int fds[2]) {
 #endif
 }
 
+#ifdef __linux__
+// Writes `text` to /proc/<pid>/<file>. 0 or -errno.
+int WriteProcFile(pid_t pid, const char* file, const char* text) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", static_cast<int>(pid), file);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  int e = errno;
+  close(fd);
+  if (n < 0) return -e;
+  return static_cast<size_t>(n) == len ? 0 : -EIO;
+}
+
+// The maps of a new user namespace, written while the child waits on the sync
+// pipe: setgroups "deny" before gid_map (an unprivileged writer must), as Go.
+int WriteUserNamespaceMaps(const SpawnRequest& req, pid_t pid) {
+  int r = 0;
+  if (req.uid_map != nullptr) r = WriteProcFile(pid, "uid_map", req.uid_map);
+  if (r == 0 && req.setgroups_deny) r = WriteProcFile(pid, "setgroups", "deny");
+  if (r == 0 && req.gid_map != nullptr) r = WriteProcFile(pid, "gid_map", req.gid_map);
+  return r;
+}
+#endif
+
 int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
   result->pid = -1;
   result->pidfd = -1;
@@ -112,9 +153,20 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
   int pipefd[2];
   int r = MakePipe(pipefd);
   if (r < 0) return r;
+#ifdef __linux__
+  const bool user_ns = (req.namespace_flags & CLONE_NEWUSER) != 0;
+#else
+  const bool user_ns = false;
+#endif
+  int sync[2] = {-1, -1};
+  if (user_ns && (r = MakePipe(sync)) < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return r;
+  }
 
   SpawnError err = {kStageNone, 0};
-  ChildContext ctx = {&req, &err, pipefd[1]};
+  ChildContext ctx = {&req, &err, pipefd[1], sync[0]};
   sigset_t old;
   BlockAll(&old);
 #ifdef __linux__
@@ -123,19 +175,43 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
   // own fds), which can hand the child another fd under a number it was told
   // to pass on. The child code makes raw syscalls only, so it needs none of
   // what fork() sets up for libc.
-  long raw = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  long raw = syscall(SYS_clone, SIGCHLD | static_cast<long>(req.namespace_flags), 0, 0, 0, 0);
   pid_t pid = static_cast<pid_t>(raw);
 #else
   pid_t pid = fork();
 #endif
-  if (pid == 0) SpawnChildMain(&ctx);  // never returns
+  if (pid == 0) {
+    // The write end of the sync pipe must not be held by the child too, or a
+    // parent that died before writing would leave it waiting for ever.
+    if (sync[1] >= 0) close(sync[1]);
+    SpawnChildMain(&ctx);  // never returns
+  }
   int fork_errno = errno;
   RestoreMask(&old);
   close(pipefd[1]);
+  if (sync[0] >= 0) close(sync[0]);
   if (pid < 0) {
     close(pipefd[0]);
+    if (sync[1] >= 0) close(sync[1]);
     return -fork_errno;
   }
+
+#ifdef __linux__
+  if (user_ns) {
+    r = WriteUserNamespaceMaps(req, pid);
+    if (r == 0 && write(sync[1], "x", 1) != 1) r = -errno;
+    close(sync[1]);  // EOF without a byte: the child exits without running anything
+    if (r < 0) {
+      close(pipefd[0]);
+      int status;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      result->pid = pid;
+      result->error = {kStageUserNamespace, -r};
+      return 0;
+    }
+  }
+#endif
 
   // EOF: the pipe closed on exec. A full record: the child failed and exits 127.
   SpawnError got = {kStageNone, 0};
@@ -153,7 +229,16 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     result->error = got;
+    return 0;
   }
+#ifdef __linux__
+  // The namespace path is chosen by spawn itself, not by a caller asking for
+  // the fork engine: give it a pidfd, as the clone engines have.
+  if (user_ns) {
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    result->pidfd = fd >= 0 ? static_cast<int>(fd) : -1;
+  }
+#endif
   return 0;
 }
 

@@ -195,14 +195,15 @@ describe('a dropped program cannot type into root\'s terminal (TIOCSTI)', () => 
   });
 
   it('procctl exec --setsid works from an interactive shell (a group leader): new session, no terminal, status passed on', async () => {
+    // The child's own /proc/<pid>/stat: session (field 6) and tty_nr (field 7).
     const r = await rootShell(
-      () => `${process.execPath} ${BIN} exec --setsid nobody /bin/sh -c 'echo "sid=$(ps -o sid= -p $$) pid=$$ tty=$(ps -o tty= -p $$) uid=$(id -u)"; exit 7'; echo "rc=$?"`,
+      () => `${process.execPath} ${BIN} exec --setsid nobody /bin/sh -c 'echo "stat=$(cat /proc/$$/stat) uid=$(id -u)"; exit 7'; echo "rc=$?"`,
       /rc=\d+/,
     );
-    const m = /sid=\s*(\d+) pid=(\d+) tty=(\S+) uid=(\d+)/.exec(r.out);
+    const m = /stat=(\d+) \(sh\) \S+ \d+ \d+ (\d+) (\d+) .* uid=(\d+)/.exec(r.out);
     expect(m).not.toBeNull();
-    expect(m![1]).toBe(m![2]);
-    expect(m![3]).toBe('?');
+    expect(m![2]).toBe(m![1]);   // it leads its own session
+    expect(m![3]).toBe('0');     // and has no controlling terminal
     expect(m![4]).toBe('65534');
     expect(r.out).toMatch(/rc=7/);
   });

@@ -11,7 +11,8 @@
  * groups, where gosu and Docker keep the caller's gid (0 for root). procctl
  * never silently keeps any of root's groups; write `1000:0` to get gosu's result.
  */
-import { fstatSync, statSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
+import { allCapabilities, capabilityName, capabilityNumber } from '../capabilities';
 import * as path from 'node:path';
 import { execvp, type ExecOptions } from '../exec';
 import { forwardSignals } from '../forward';
@@ -41,6 +42,10 @@ Options:
   --no-new-privs      set PR_SET_NO_NEW_PRIVS (setuid binaries grant nothing)
   --keep-fd N         keep fd N open across the exec (repeatable)
   --umask MODE        set the umask (octal, e.g. 027)
+  --caps LIST         capabilities the command keeps after the drop, e.g.
+                      +net_bind_service (ambient; default: none at all)
+  --bounding-set LIST change the bounding set, setpriv-style: [+-]cap or
+                      [+-]all, in order, e.g. -all,+net_bind_service
   -h, --help          show this help
   -V, --version       show the version
 
@@ -56,6 +61,8 @@ const OPTIONS: OptionSpec[] = [
   { long: 'no-new-privs' },
   { long: 'keep-fd', value: true, repeat: true },
   { long: 'umask', value: true },
+  { long: 'caps', value: true },
+  { long: 'bounding-set', value: true },
   { long: 'help', short: 'h' },
   { long: 'version', short: 'V' },
 ];
@@ -68,6 +75,10 @@ export interface ExecConfig {
   setsid: boolean;
   noNewPrivs: boolean;
   keepFds: number[];
+  /** --caps: capability numbers to keep (ambient), or null. */
+  ambientCaps: number[] | null;
+  /** --bounding-set: the capability numbers the bounding set keeps, or null. */
+  boundingKeep: number[] | null;
   umask: number | null;
   command: string;
   args: string[];
@@ -90,6 +101,12 @@ export function parseExecArgs(argv: readonly string[]): ExecConfig | 'help' | 'v
     umask = parseInt(umaskArg[0]!, 8);
   }
   const pd = options.get('pdeathsig');
+  const ambientCaps = options.has('caps') ? parseCapsArg(options.get('caps')![0]!) : null;
+  const boundingKeep = options.has('bounding-set') ? parseBoundingArg(options.get('bounding-set')![0]!) : null;
+  const dropped = ambientCaps?.filter((c) => boundingKeep !== null && !boundingKeep.includes(c)) ?? [];
+  if (dropped.length > 0) {
+    throw new UsageError(`--caps ${dropped.map((c) => capabilityName(c)).join(',')}: not in --bounding-set, so it cannot be kept`);
+  }
   return {
     spec: operands[0]!,
     groups,
@@ -98,10 +115,61 @@ export function parseExecArgs(argv: readonly string[]): ExecConfig | 'help' | 'v
     setsid: options.has('setsid'),
     noNewPrivs: options.has('no-new-privs'),
     keepFds: (options.get('keep-fd') ?? []).map((v) => parseIntArg(v, '--keep-fd', 3, 0x7fffffff)),
+    ambientCaps,
+    boundingKeep,
     umask,
     command: operands[1]!,
     args: operands.slice(2),
   };
+}
+
+function capArg(item: string, what: string): number {
+  try {
+    return capabilityNumber(item, what);
+  } catch {
+    throw new UsageError(`${what}: '${item}' is not a Linux capability (e.g. net_bind_service)`);
+  }
+}
+
+/** --caps +a,+b: capabilities the command keeps. Only additions: none are kept by default. */
+export function parseCapsArg(text: string): number[] {
+  const out = new Set<number>();
+  for (const item of text.split(',').filter((x) => x !== '')) {
+    if (item.startsWith('-')) throw new UsageError(`--caps: '${item}': nothing is kept unless named, so there is nothing to remove`);
+    out.add(capArg(item.replace(/^\+/, ''), '--caps'));
+  }
+  if (out.size === 0) throw new UsageError('--caps: name at least one capability, e.g. +net_bind_service');
+  return [...out];
+}
+
+/** The last capability this kernel knows, from /proc (procctl's table when it cannot be read). */
+function lastCapability(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    if (Number.isInteger(n) && n >= 0 && n < 64) return n;
+  } catch {
+    // not Linux, or no /proc
+  }
+  return Math.max(...allCapabilities());
+}
+
+/** --bounding-set, as setpriv reads it: [+-]cap or [+-]all, applied in order to the full set. */
+export function parseBoundingArg(text: string): number[] {
+  const all = Array.from({ length: lastCapability() + 1 }, (_, i) => i);
+  const keep = new Set(all);
+  const items = text.split(',').filter((x) => x !== '');
+  if (items.length === 0) throw new UsageError('--bounding-set: give [+-]cap or [+-]all items, e.g. -all,+net_bind_service');
+  for (const item of items) {
+    const sign = item[0];
+    if (sign !== '+' && sign !== '-') throw new UsageError(`--bounding-set: '${item}' must start with + or -`);
+    const name = item.slice(1);
+    const caps = name === 'all' ? all : [capArg(name, '--bounding-set')];
+    for (const c of caps) {
+      if (sign === '+') keep.add(c);
+      else keep.delete(c);
+    }
+  }
+  return [...keep].sort((a, b) => a - b);
 }
 
 /** The credentials and HOME a spec resolves to. Throws a readable Error for bad specs. */
@@ -169,6 +237,13 @@ export function runExec(cfg: ExecConfig): number | Promise<number> {
   if (cfg.noNewPrivs) options.noNewPrivs = true;
   if (cfg.umask !== null) options.umask = cfg.umask;
   if (cfg.keepFds.length > 0) options.inheritFds = cfg.keepFds;
+  if (cfg.ambientCaps !== null || cfg.boundingKeep !== null) {
+    const name = (n: number): string => capabilityName(n) ?? String(n);
+    options.capabilities = {
+      ...(cfg.ambientCaps !== null ? { ambient: cfg.ambientCaps.map(name) } : {}),
+      ...(cfg.boundingKeep !== null ? { bounding: cfg.boundingKeep.map(name) } : {}),
+    };
+  }
   if (cfg.setsid && leadsProcessGroup()) return runInNewSession(cfg, options);
   try {
     execvp(cfg.command, cfg.args, options);
@@ -241,6 +316,7 @@ async function runInNewSession(cfg: ExecConfig, options: ExecOptions): Promise<n
   }
   if (options.noNewPrivs) opts.noNewPrivs = true;
   if (options.umask !== undefined) opts.umask = options.umask;
+  if (options.capabilities !== undefined) opts.capabilities = options.capabilities;
   let child;
   try {
     child = spawn(cfg.command, cfg.args, opts);
