@@ -113,6 +113,8 @@ export interface Supported {
   readonly priority: boolean;
   /** setCpuAffinity / getCpuAffinity (Linux). */
   readonly cpuAffinity: boolean;
+  /** fexecve and reexec({ scriptFd }): exec the program open on an fd (Linux). */
+  readonly fexecve: boolean;
 }
 
 export const supported: Supported = Object.freeze({
@@ -143,6 +145,7 @@ export const supported: Supported = Object.freeze({
   rlimit: isPosix,
   priority: isPosix,
   cpuAffinity: isLinux,
+  fexecve: isLinux,
 });
 
 /** Why `feature` is missing here, for the ENOSYS error's message. */

@@ -255,12 +255,13 @@ export interface InteractiveFixture {
 }
 
 /**
- * Starts `node test/fixtures/<file> ...args` (or `command` as given) for a
- * step-by-step conversation; it is added to {@link liveFixtures}.
+ * Starts `node test/fixtures/<file> ...args` (`file` may also be a path of its
+ * own, such as an example) for a step-by-step conversation; it is added to
+ * {@link liveFixtures}.
  */
-export function interactiveFixture(file: string, args: string[], command?: string[]): InteractiveFixture {
-  const argv = command ?? [process.execPath, path.join(FIXTURES, file), ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+export function interactiveFixture(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): InteractiveFixture {
+  const argv = [process.execPath, path.isAbsolute(file) ? file : path.join(FIXTURES, file), ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   liveFixtures.push(child);
   const queue: Record<string, any>[] = [];
   const waiting: Array<(v: Record<string, any>) => void> = [];
