@@ -217,3 +217,27 @@ describe('setCpuAffinity / getCpuAffinity', () => {
     expect(err(() => p.getCpuAffinity(c.pid!))).toBe('ESRCH');
   });
 });
+
+describe('where the platform lacks them', () => {
+  it('win32 (no addon): every call is ENOSYS and `supported` says so', async () => {
+    const r = await runFixture('resources.cjs', ['unsupported'], { env: { ...process.env, PROCCTL_PLATFORM: 'win32' } });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.supported).toEqual({ killTree: false, rlimit: false, priority: false, cpuAffinity: false, fexecve: false });
+    for (const [name, res] of Object.entries(out.result)) expect([name, res]).toEqual([name, expect.objectContaining({ code: 'ENOSYS' })]);
+  });
+
+  it('darwin: limits and priority are there; affinity, killTree and exec by fd are ENOSYS', async () => {
+    const r = await runFixture('resources.cjs', ['unsupported'], { env: { ...process.env, PROCCTL_PLATFORM: 'darwin' } });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.supported).toEqual({ killTree: false, rlimit: true, priority: true, cpuAffinity: false, fexecve: false });
+    expect(out.result.setrlimit).toEqual({ ok: null });
+    expect(out.result.getrlimit).toEqual({ ok: [100, 100] });
+    expect(out.result.setPriority).toEqual({ ok: null });
+    expect(out.result.getPriority).toEqual({ ok: 0 });
+    for (const name of ['setCpuAffinity', 'getCpuAffinity', 'fexecve', 'reexecScriptFd', 'killTree']) {
+      expect([name, out.result[name]]).toEqual([name, expect.objectContaining({ code: 'ENOSYS' })]);
+    }
+  });
+});
