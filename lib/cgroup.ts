@@ -299,3 +299,17 @@ export function waitCgroupEvent(dir: string, key: 'populated' | 'frozen', value:
     deadline = setTimeout(() => finish(cgroupEvent(dir, key) === value), timeoutMs);
   });
 }
+
+/** Whether `candidate` is the cgroup directory `dir` or one below it (both resolved through symlinks). */
+export function cgroupContains(dir: string, candidate: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const base = real(dir);
+  const c = real(candidate);
+  return c === base || c.startsWith(`${base}/`);
+}

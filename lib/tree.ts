@@ -12,11 +12,13 @@
  *   parentage. SIGKILL through cgroup.kill (Linux 5.14+); any other signal
  *   (or no cgroup.kill): freeze, signal each pid in cgroup.procs, thaw.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SystemError, errnoOf, invalidArgValue } from './errors';
 import {
   assertCgroup2Directory,
-  cgroupError,
+  cgroupContains,
+  cgroupDirectoryOf,
   cgroupProcs,
   killCgroup,
   waitCgroupEvent,
@@ -86,7 +88,8 @@ export interface KillTreeOptions {
  * Another signal: the cgroup is frozen, each pid signalled, then thawed (also a
  * cgroup the caller had frozen). Neither cgroup.kill nor cgroup.freeze usable:
  * a SystemError with stage 'cgroup', the errno and the path, never a fallback
- * to the walk.
+ * to the walk. A cgroup that contains the calling process is refused
+ * (ERR_INVALID_ARG_VALUE): it would freeze or kill the caller.
  *
  * Linux only (ENOSYS elsewhere).
  */
@@ -117,20 +120,27 @@ export async function killTree(pid: number, signal: SignalLike = 'SIGTERM', opti
 
 async function signalCgroup(native: TreeNative, dir: string, sig: number): Promise<number> {
   assertCgroup2Directory(dir);
+  const hasKill = fs.existsSync(path.join(dir, 'cgroup.kill'));
+  if (!fs.existsSync(path.join(dir, 'cgroup.freeze')) && !(sig === SIGKILL && hasKill)) {
+    const why = sig === SIGKILL ? 'no cgroup.kill (Linux 5.14+) and no cgroup.freeze (Linux 5.2+)' : 'no cgroup.freeze (Linux 5.2+; the root cgroup has none)';
+    throw new SystemError(errnoOf('ENOENT'), 'cgroup', {
+      stage: 'cgroup',
+      path: path.join(dir, 'cgroup.freeze'),
+      context: `cannot signal the cgroup: ${why} in '${dir}'`,
+    });
+  }
+  // Freezing or killing a cgroup the caller is in would freeze or kill the caller.
+  const own = cgroupDirectoryOf('self');
+  if (own !== null && cgroupContains(dir, own)) {
+    throw invalidArgValue('options.cgroup', dir, `contains the calling process (its cgroup is '${own}')`);
+  }
   if (sig === SIGKILL) {
     const listed = cgroupProcs(dir);
     if (killCgroup(dir)) return listed.length;
   }
   // Frozen, nothing in the cgroup can fork or exit (but by someone else's
   // SIGKILL), so the list read below is complete and stays true.
-  try {
-    writeCgroupFile(dir, 'cgroup.freeze', '1');
-  } catch (err) {
-    const e = err as { code?: string };
-    if (e.code !== 'ENOENT') throw err;
-    const why = sig === SIGKILL ? 'no cgroup.kill (Linux 5.14+) and no cgroup.freeze (Linux 5.2+)' : 'no cgroup.freeze (Linux 5.2+; the root cgroup has none)';
-    throw cgroupError(err, path.join(dir, 'cgroup.freeze'), `cannot signal the cgroup: ${why} in`);
-  }
+  writeCgroupFile(dir, 'cgroup.freeze', '1');
   try {
     await waitCgroupEvent(dir, 'frozen', 1, FREEZE_TIMEOUT_MS);
     return signalMembers(native, dir, sig);

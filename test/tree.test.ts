@@ -370,6 +370,12 @@ describe('killTree: arguments and errors', () => {
       console.log('no cgroup v2 mounted here: the v2-root case cannot be built');
       return;
     }
+    if (fs.existsSync(path.join(mount, 'cgroup.freeze'))) {
+      // A cgroup namespace's root is a cgroup like any other (and holds this process).
+      console.log(`the cgroup v2 mount's root ${mount} has cgroup.freeze (a cgroup namespace): asserting the refusal to signal the caller's own cgroup`);
+      await expect(p.killTree(1, 'SIGTERM', { cgroup: mount })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+      return;
+    }
     // The root cgroup has neither cgroup.kill nor cgroup.freeze: refused, nothing signalled.
     for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
       await expect(p.killTree(1, sig, { cgroup: mount })).rejects.toMatchObject({
@@ -379,5 +385,22 @@ describe('killTree: arguments and errors', () => {
         message: expect.stringMatching(sig === 'SIGKILL' ? /no cgroup\.kill .* and no cgroup\.freeze/ : /no cgroup\.freeze/),
       });
     }
+  });
+
+  it('a cgroup that holds the caller, directly or below, is refused before anything is frozen or killed', async () => {
+    const r = await runFixture('tree.cjs', ['self']);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    if (out.cgroupError) {
+      console.log(`no writable cgroup v2 on this host (${out.cgroupError.message}): asserting the clear error instead`);
+      expectCgroupError(out.cgroupError);
+      return;
+    }
+    for (const key of ['inner SIGTERM', 'inner SIGKILL', 'outer SIGTERM', 'outer SIGKILL']) {
+      expect([key, out[key]]).toEqual([key, expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/contains the calling process/) })]);
+    }
+    expect(out.frozen).toBe(0);
+    expect(out.removed).toBe(true);
+    expect(r.code).toBe(0);
   });
 });
