@@ -59,6 +59,17 @@ export function publicCopy(): PublicCopy {
   return publicCopyMade;
 }
 
+/**
+ * Removes the public copy now. Call it from a suite's afterAll: vitest ends its
+ * worker processes without an 'exit' event, so the exit hook alone leaves the
+ * copy in the temp directory.
+ */
+export function removePublicCopy(): void {
+  if (publicCopyMade === null) return;
+  rmSync(publicCopyMade.root, { recursive: true, force: true });
+  publicCopyMade = null;
+}
+
 /** `extra` over the public copy's environment, with PROCCTL_ADDON kept pointing into the copy. */
 export function publicEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const pub = publicCopy();

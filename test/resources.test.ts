@@ -1,17 +1,18 @@
 // setrlimit/getrlimit, setPriority/getPriority, setCpuAffinity/getCpuAffinity.
 // Changes to a process happen in a fixture (test/fixtures/resources.cjs) and are
 // read from outside: every thread in /proc/<pid>/task, its children, ulimit.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { interactiveFixture, killLiveFixtures, liveFixtures, procStat, runFixture, waitFor } from './helpers';
+import { interactiveFixture, killLiveFixtures, liveFixtures, procStat, removePublicCopy, runFixture, waitFor } from './helpers';
 
 const req = createRequire(import.meta.url);
 const p: typeof import('../lib/index') = req('../dist/index.js');
 
 afterEach(() => killLiveFixtures());
+afterAll(() => removePublicCopy());
 
 /** /proc/<pid>/limits as { 'Max open files': [soft, hard] } ('unlimited' kept as a string). */
 function limitsOf(pid: number): Record<string, [string, string]> {
