@@ -49,9 +49,10 @@ export interface SysAttrOptions {
   /** With namespaces ['user']: the gid_map. */
   gidMap?: readonly IdMapping[];
   /**
-   * With a new user namespace: let the child call setgroups() there. Default
-   * false: 'deny' is written to /proc/<pid>/setgroups before the gid_map (which
-   * an unprivileged parent must do anyway), as Go's default.
+   * With a new user namespace and a `gidMap`: let the child call setgroups()
+   * there. Default false: 'deny' is written to /proc/<pid>/setgroups before the
+   * gid_map (which an unprivileged parent must do anyway), as Go's
+   * GidMappingsEnableSetgroups default. Without a gidMap nothing is written.
    */
   userNamespaceSetgroups?: boolean;
   /** With namespaces ['uts']: the child's hostname. */
@@ -182,7 +183,9 @@ export function resolveSysAttrs(opts: Record<string, unknown>, namespaceFlags: R
   if (opts.uidMap !== undefined) req.uidMap = idMap(opts.uidMap, 'options.uidMap');
   if (opts.gidMap !== undefined) req.gidMap = idMap(opts.gidMap, 'options.gidMap');
   const allowSetgroups = opts.userNamespaceSetgroups === undefined ? false : validateBoolean(opts.userNamespaceSetgroups, 'options.userNamespaceSetgroups');
-  req.setgroupsDeny = out.userNamespace && !allowSetgroups;
+  // As Go: 'deny' goes before a gid_map (an unprivileged writer must write it
+  // first); without a gid_map nothing is written and setgroups stays allowed.
+  req.setgroupsDeny = out.userNamespace && req.gidMap !== null && !allowSetgroups;
   out.setgroupsDenied = req.setgroupsDeny;
   if (opts.hostname !== undefined) {
     const h = validateString(opts.hostname, 'options.hostname');

@@ -44,6 +44,25 @@ long SetSets(Sys sys, uint64_t keep) {
   return 0;
 }
 
+// For a process that stays root: adds `keep` to the inheritable and ambient
+// sets and leaves permitted and effective alone. Narrowing root's permitted set
+// before exec would have the exec grow it back, and a process whose privileges
+// grow at exec is made non-dumpable.
+template <typename Sys>
+long AddAmbient(Sys sys, uint64_t keep) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  long r;
+  if ((r = sys(SYS_capget, reinterpret_cast<long>(&hdr), reinterpret_cast<long>(data), 0, 0, 0)) < 0) return r;
+  for (int i = 0; i < 2; i++) data[i].inheritable |= static_cast<uint32_t>(keep >> (32 * i));
+  hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  if ((r = sys(SYS_capset, reinterpret_cast<long>(&hdr), reinterpret_cast<long>(data), 0, 0, 0)) < 0) return r;
+  for (int cap = 0; cap < 64; cap++) {
+    if (((keep >> cap) & 1) && (r = sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0)) < 0) return r;
+  }
+  return 0;
+}
+
 // Drops every capability not in `keep` from the bounding set (needs
 // CAP_SETPCAP), up to the last one this kernel knows (PR_CAPBSET_READ says
 // EINVAL past it).

@@ -232,6 +232,16 @@ int SetCapabilities(uint64_t keep) {
 #endif
 }
 
+// Adds `keep` to the inheritable and ambient sets of a thread that stays root. 0 or errno.
+int AddAmbientCapabilities(uint64_t keep) {
+#ifdef __linux__
+  long r = caps::AddAmbient(SysCall, keep);
+  return r < 0 ? static_cast<int>(-r) : 0;
+#else
+  return keep == 0 ? 0 : ENOSYS;
+#endif
+}
+
 // Joins the cgroup at `dir` (the whole process: cgroup.procs). 0 or errno.
 int JoinCgroup(const std::string& dir) {
   std::string procs = dir + "/cgroup.procs";
@@ -356,7 +366,9 @@ bool DropAndExec(const ExecPlan& plan, char* const* argv, char* const* envp,
     failure->unrestored.push_back("setresuid");
   }
   if (plan.set_ambient || dropping) {
-    int e = SetCapabilities(plan.set_ambient ? plan.ambient_caps : 0);
+    // Staying root: its sets are left whole and the ambient ones added
+    // (narrowing them would have the exec grow them back: non-dumpable).
+    int e = dropping ? SetCapabilities(plan.set_ambient ? plan.ambient_caps : 0) : AddAmbientCapabilities(plan.ambient_caps);
     if (e != 0) return Fail(failure, e, "capset", "capabilities"), false;
     failure->unrestored.push_back("capabilities");
   }

@@ -134,6 +134,9 @@ struct SpawnRequest {
   // cgroup.procs first thing.
   bool set_cgroup;
   int cgroup_fd;
+  // Set by the engines, not the caller: the child joins the cgroup itself, so a
+  // new cgroup namespace is made after that (unshare), rooted at the new cgroup.
+  bool unshare_cgroup_ns;
 
   // Scheduling and placement, applied before the credential drop (raising a
   // priority needs the privilege the drop gives up).
@@ -199,6 +202,12 @@ int DetachControllingTerminal(int fd);
 int PidfdSendSignal(int pidfd, int sig);
 // Reaps the child behind `pidfd` if it has exited: 1 reaped (out filled), 0 not yet, -errno.
 int PidfdReap(int pidfd, WaitResult* out);
+
+// Linux: where the child joins its cgroup itself (no CLONE_INTO_CGROUP), a
+// requested cgroup namespace is moved from the clone flags to an unshare after
+// the join, so it is rooted at that cgroup as clone3 would root it. Returns
+// whether it changed `req`.
+bool JoinThenCgroupNamespace(SpawnRequest* req);
 
 // Plain fork engine (spawn_posix.cc); used on macOS and by request on Linux.
 int SpawnFork(const SpawnRequest& req, SpawnResult* result);

@@ -138,6 +138,7 @@ long InstallTerminalGuard() {
 // Capability steps (caps_linux.h) through the raw syscall.
 long Sys5(long n, long a, long b, long c, long d, long e) { return SYS(n, a, b, c, d, e); }
 long SetCapabilities(uint64_t keep) { return caps::SetSets(Sys5, keep); }
+long AddAmbientCapabilities(uint64_t keep) { return caps::AddAmbient(Sys5, keep); }
 long DropCapabilities() { return caps::SetSets(Sys5, 0); }
 long RestrictBoundingSet(uint64_t keep) { return caps::RestrictBounding(Sys5, keep); }
 
@@ -168,6 +169,7 @@ long ReadByte(int fd) {
 }
 
 long SetHostname(const char* name, int len) { return SYS(SYS_sethostname, ARG(name), len); }
+long UnshareCgroupNamespace() { return SYS(SYS_unshare, CLONE_NEWCGROUP); }
 long Chroot(const char* dir) { return SYS(SYS_chroot, ARG(dir)); }
 long KeepCaps(bool on) { return caps::KeepAcrossSetuid(Sys5, on); }
 long SetNice(int nice) { return SYS(SYS_setpriority, 0 /* PRIO_PROCESS */, 0, nice); }
@@ -280,6 +282,7 @@ long InstallTerminalGuard() { return -ENOSYS; }
 long DropCapabilities() { return 0; }
 // Linux-only steps: lib/spawn.ts refuses their options elsewhere.
 long SetCapabilities(uint64_t) { return -ENOSYS; }
+long AddAmbientCapabilities(uint64_t) { return -ENOSYS; }
 long RestrictBoundingSet(uint64_t) { return -ENOSYS; }
 long JoinCgroup(int) { return -ENOSYS; }
 long WriteProcSelf(const char*, const char*, int) { return -ENOSYS; }
@@ -292,6 +295,7 @@ long ReadByte(int fd) {
   return r < 0 ? -errno : r;
 }
 long SetHostname(const char*, int) { return -ENOSYS; }
+long UnshareCgroupNamespace() { return -ENOSYS; }
 long Chroot(const char* dir) { return R(chroot(dir)); }
 long KeepCaps(bool) { return 0; }
 long SetNice(int nice) { return R(setpriority(PRIO_PROCESS, 0, nice)); }
@@ -428,6 +432,9 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   // 6b. Into the cgroup first, where clone3 could not start us in it, so
   // nothing the child does is counted elsewhere; before the remap can reuse the fd.
   if (req.set_cgroup && (r = JoinCgroup(req.cgroup_fd)) < 0) Fail(ctx, kStageCgroup, r);
+  // A cgroup namespace is rooted where its creator is: here that is the cgroup
+  // just joined, as clone3 would have had it.
+  if (req.unshare_cgroup_ns && (r = UnshareCgroupNamespace()) < 0) Fail(ctx, kStageCgroup, r);
 
   // 7. Session or process group, while signals are still blocked.
   if (req.setsid) {
@@ -451,6 +458,10 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   if (req.umask_value >= 0) Umask(req.umask_value);
   ApplyPlacement(ctx);
 
+  // Whether there is a terminal to guard is asked before the chroot: the new
+  // root may have no /dev/tty, which would read as "maybe".
+  const bool guard = req.guard_terminal && MayHaveControllingTerminal();
+
   // 10a. chroot while still privileged (CAP_SYS_CHROOT), then "/" unless a cwd
   // follows: a cwd left outside the new root would be a way out of it.
   if (req.chroot != nullptr) {
@@ -463,9 +474,7 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   // with the drop. The guard only where a dropped program would still share the
   // caller's terminal.
   if (req.set_bounding && (r = RestrictBoundingSet(req.bounding_keep)) < 0) Fail(ctx, kStageCapabilities, r);
-  if (req.guard_terminal && MayHaveControllingTerminal()) {
-    if ((r = InstallTerminalGuard()) < 0) Fail(ctx, kStageSeccomp, r);
-  }
+  if (guard && (r = InstallTerminalGuard()) < 0) Fail(ctx, kStageSeccomp, r);
 
   // 11. Credentials: groups, then gid, then uid. The first two need CAP_SETGID,
   // which setuid away from root drops. Capabilities to keep survive the uid
@@ -482,8 +491,12 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
   }
   // 11b. A uid is not a capability set: every set holds exactly what was asked
   // for (nothing, by default, after a drop to a non-root uid).
-  if (req.set_ambient) {
+  if (req.set_ambient && req.drop_privileges) {
     if ((r = SetCapabilities(req.ambient_caps)) < 0) Fail(ctx, kStageCapabilities, r);
+    KeepCaps(false);
+  } else if (req.set_ambient) {
+    // Staying root: its sets are left whole, the ambient ones added.
+    if ((r = AddAmbientCapabilities(req.ambient_caps)) < 0) Fail(ctx, kStageCapabilities, r);
     if (req.set_uid) KeepCaps(false);
   } else if (req.drop_privileges) {
     if ((r = DropCapabilities()) < 0) Fail(ctx, kStageCapabilities, r);

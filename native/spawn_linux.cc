@@ -143,6 +143,13 @@ void ReapBlocking(pid_t pid) {
 
 }  // namespace
 
+bool JoinThenCgroupNamespace(SpawnRequest* req) {
+  if (!req->set_cgroup || !(req->namespace_flags & CLONE_NEWCGROUP)) return false;
+  req->namespace_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
+  req->unshare_cgroup_ns = true;
+  return true;
+}
+
 int PidfdSendSignal(int pidfd, int sig) {
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) < 0) return -errno;
   return 0;
@@ -192,7 +199,6 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   int oom_len = req.oom_score_adj != nullptr ? ReadOwnOomScoreAdj(oom, sizeof oom) : -1;
 
   SpawnError err = {kStageNone, 0};
-  ChildContext ctx = {&req, &err, -1, -1};
   int pidfd = -1;
   long pid = -ENOSYS;
   uint64_t old_mask = 0;
@@ -228,11 +234,15 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   }
   // No clone3 (kernel < 5.3, or a seccomp profile that refuses it): glibc's clone.
   if (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) {
+    SpawnRequest joining = req;
+    ChildContext ctxj = {&joining, &err, -1, -1};
+    int flags = ns_flags;
+    if (JoinThenCgroupNamespace(&joining)) flags &= ~CLONE_NEWCGROUP;
     pidfd = -1;
-    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | ns_flags, &ctx, &pidfd);
+    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, &ctxj, &pidfd);
     if (pid < 0 && errno == EINVAL) {  // kernel < 5.2: no CLONE_PIDFD
       pidfd = -1;
-      pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags, &ctx);
+      pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD | flags, &ctxj);
     }
     if (pid < 0) pid = -errno;
     if (pid > 0) result->engine = kEngineClone;

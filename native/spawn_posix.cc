@@ -166,7 +166,12 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
   }
 
   SpawnError err = {kStageNone, 0};
-  ChildContext ctx = {&req, &err, pipefd[1], sync[0]};
+  // The child joins a cgroup itself here, so a cgroup namespace comes after that.
+  SpawnRequest joining = req;
+#ifdef __linux__
+  JoinThenCgroupNamespace(&joining);
+#endif
+  ChildContext ctx = {&joining, &err, pipefd[1], sync[0]};
   sigset_t old;
   BlockAll(&old);
 #ifdef __linux__
@@ -175,7 +180,7 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
   // own fds), which can hand the child another fd under a number it was told
   // to pass on. The child code makes raw syscalls only, so it needs none of
   // what fork() sets up for libc.
-  long raw = syscall(SYS_clone, SIGCHLD | static_cast<long>(req.namespace_flags), 0, 0, 0, 0);
+  long raw = syscall(SYS_clone, SIGCHLD | static_cast<long>(joining.namespace_flags), 0, 0, 0, 0);
   pid_t pid = static_cast<pid_t>(raw);
 #else
   pid_t pid = fork();

@@ -8,12 +8,14 @@
  *
  * The case's options are procctl's own, passed as written; only what JSON
  * cannot carry is resolved here: `Infinity` (sent as "Infinity"), "$name"
- * (a fixture's pid), and stdio entries {file, flags} (opened here, the fd
- * passed) and {fd: N} (the inherited fd N).
+ * (a fixture's pid), stdio entries {file, flags} (opened here, the fd
+ * passed) and {fd: N} (the inherited fd N), and `cgroup: {file, flags:
+ * 'directory'}` (a cgroup directory opened here, its fd passed).
  *
  * PROCCTL_CONFORMANCE_DROP=name (the harness self-test) deletes that option
- * before the spawn: the suite must then see the difference. The variable is
- * removed from this process's environment first so the probe never sees it.
+ * (`capabilities.bounding`: that key of it) before the spawn: the suite must
+ * then see the difference. The variable is removed from this process's
+ * environment first so the probe never sees it.
  */
 const fs = require('node:fs');
 
@@ -22,6 +24,7 @@ delete process.env.PROCCTL_CONFORMANCE_DROP;
 
 // The package entry of the checkout this file lives in (npm test builds dist/).
 const procctl = require('../../dist/index.js');
+const { withoutOption } = require('./harness.cjs');
 
 /** rlimits: JSON has no Infinity; the harness sends the string. */
 function reviveRlimits(rlimits) {
@@ -35,7 +38,7 @@ function fixtureArg(value, pids) {
   return value;
 }
 
-const openFlags = { r: 'r', 'r+': 'r+', w: 'w', a: 'a' };
+const openFlags = { r: 'r', 'r+': 'r+', w: 'w', a: 'a', directory: fs.constants.O_RDONLY | fs.constants.O_DIRECTORY };
 
 function startFixtures(fixtures, pids) {
   const started = [];
@@ -55,7 +58,7 @@ async function main() {
   const fixtures = startFixtures(spec.fixtures, res.pids);
   const opened = [];
   try {
-    const options = { ...spec.options };
+    let options = { ...spec.options };
     if (options.rlimits) options.rlimits = reviveRlimits(options.rlimits);
     if ('processGroup' in options) options.processGroup = fixtureArg(options.processGroup, res.pids);
     if (Array.isArray(options.stdio)) {
@@ -67,7 +70,12 @@ async function main() {
         return fd;
       });
     }
-    if (drop !== undefined) delete options[drop];
+    if (options.cgroup !== null && typeof options.cgroup === 'object' && 'file' in options.cgroup) {
+      const fd = fs.openSync(options.cgroup.file, openFlags[options.cgroup.flags]);
+      opened.push(fd);
+      options.cgroup = fd;
+    }
+    if (drop !== undefined) options = withoutOption(options, drop);
     let child;
     try {
       child = procctl.spawn(spec.file, spec.args ?? [], options);

@@ -12,10 +12,10 @@
  *
  * runs the named cases (all by default) and prints each verdict with its
  * differences; exit status 1 when one fails. `--drop OPTION` makes the procctl
- * driver leave that option out (the self-test's switch); `--sweep` drops each
- * option of each case in turn and lists those whose absence nobody notices
- * (run it after adding cases). test/conformance.test.ts runs the same cases
- * under vitest.
+ * driver leave that option out (the self-test's switch; `capabilities.bounding`
+ * drops one key of an object option); `--sweep` drops each option of each case
+ * in turn and lists those whose absence nobody notices (run it after adding
+ * cases). test/conformance.test.ts runs the same cases under vitest.
  */
 const cp = require('node:child_process');
 const fs = require('node:fs');
@@ -101,11 +101,53 @@ function ensureTestUser() {
   }
 }
 
+/**
+ * The cgroup v2 directory this process is in, found from /proc (not with
+ * procctl's own lib/cgroup.ts, which the suite checks), or null without a
+ * cgroup v2 mount.
+ */
+function ownCgroup2Dir() {
+  let mount = null;
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (post?.split(' ')[0] === 'cgroup2') {
+      mount = pre.split(' ')[4].replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8)));
+      break;
+    }
+  }
+  const own = /^0::(.*)$/m.exec(fs.readFileSync('/proc/self/cgroup', 'utf8'));
+  if (mount === null || own === null) return null;
+  return { mount, dir: path.join(mount, own[1]) };
+}
+
+/**
+ * Why a case cannot run on this host (its `needs`), or null. 'cgroup2': a
+ * writable cgroup v2 where the harness is (a container without one, or with a
+ * read-only one, cannot start a child in a cgroup of its own).
+ */
+function caseUnavailable(c) {
+  if (c.needs === undefined) return null;
+  if (c.needs !== 'cgroup2') throw new Error(`conformance: ${c.name} needs ${c.needs}, which the harness does not know`);
+  const cg = ownCgroup2Dir();
+  if (cg === null) return 'no cgroup v2 hierarchy is mounted here';
+  try {
+    fs.accessSync(cg.dir, fs.constants.W_OK);
+  } catch (err) {
+    return `this process's cgroup v2 (${cg.dir}) is not writable: ${err.code}`;
+  }
+  return null;
+}
+
 function readStat(pid) {
   const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return { ppid: Number(f[1]), pgrp: Number(f[2]), session: Number(f[3]), tty: Number(f[4]), tpgid: Number(f[5]), nice: Number(f[16]) };
 }
+
+const rootId = (p) => {
+  const st = fs.statSync(p, { bigint: true });
+  return `${st.dev}:${st.ino}`;
+};
 
 function statusOf(text) {
   const out = {};
@@ -169,6 +211,8 @@ async function prepare() {
       setgroups: fs.readFileSync('/proc/self/setgroups', 'utf8'),
       hostname: os.hostname(),
       capBnd: st.CapBnd,
+      rootId: rootId('/'),
+      cgroup2: ownCgroup2Dir(),
     };
   } catch (err) {
     ctx.cleanup();
@@ -219,6 +263,7 @@ function parentArgs(parent = {}, work) {
   for (const cap of parent.ambient ?? []) a.push('--ambient', String(capNumber(cap)));
   for (const cap of parent.dropBound ?? []) a.push('--drop-bound', String(capNumber(cap)));
   if (parent.noNewPrivs) a.push('--no-new-privs');
+  if (parent.mountProc) a.push('--mount-proc', path.join(work, parent.mountProc));
   return a;
 }
 
@@ -229,6 +274,16 @@ function groupId(name) {
     if (f[0] === name) return Number(f[2]);
   }
   throw new Error(`conformance: no group ${name} in /etc/group`);
+}
+
+/**
+ * The cgroup a case joins (`cgroup: true`): made next to the harness's own
+ * cgroup v2 for each side, removed after it ($cgroup in options).
+ */
+function caseCgroup(ctx, c) {
+  if (!c.cgroup) return null;
+  if (ctx.self.cgroup2 === null) throw new Error(`conformance: ${c.name} needs a cgroup v2 hierarchy, and none is mounted`);
+  return path.join(ctx.self.cgroup2.dir, `procctl-conformance-${process.pid}`);
 }
 
 /** Creates a case's files and directories under its work directory. */
@@ -243,6 +298,8 @@ function setUp(ctx, c, work) {
     else if (spec.probe) {
       fs.copyFileSync(ctx.probe, p);
       probeDirs.push(path.dirname(p));
+    } else if (spec.device) {
+      cp.execFileSync('mknod', [p, 'c', String(spec.device[0]), String(spec.device[1])]);
     } else fs.writeFileSync(p, spec.text ?? '');
     fs.chmodSync(p, spec.mode ?? (rel.endsWith('/') ? 0o755 : 0o644));
     if (spec.owner) {
@@ -254,8 +311,8 @@ function setUp(ctx, c, work) {
 }
 
 /** The drivers' environment: fixed, so both sides hand the same one on. */
-function driverEnv(work, drop) {
-  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C', PWD: work };
+function driverEnv(work, drop, parentEnv = {}) {
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/root', LANG: 'C', PWD: work, ...parentEnv };
   for (const k of PASSTHROUGH_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
   // The drivers run in the case's work directory: a relative addon path would miss.
   if (env.PROCCTL_ADDON) env.PROCCTL_ADDON = path.resolve(env.PROCCTL_ADDON);
@@ -298,24 +355,60 @@ async function runSide(ctx, c, side, { drop } = {}) {
   const specPath = path.join(ctx.tmp, 'spec.json');
   const resultPath = path.join(ctx.tmp, 'result.json');
   fs.rmSync(resultPath, { force: true });
-  const options = { ...(c.baseStdio === false ? {} : { stdio: ['inherit', 'inherit', 'inherit'] }), ...c.options };
+  let options = { ...(c.baseStdio === false ? {} : { stdio: ['inherit', 'inherit', 'inherit'] }), ...c.options };
+  // What Go 1.19 has no counterpart for is left out of the Go side (and only there).
+  if (side === 'go') for (const name of c.procctlOnly?.options ?? []) options = withoutOption(options, name);
+  const cgroup = caseCgroup(ctx, c);
   const spec = substitute({ file: c.file ?? ctx.probe, args: c.args ?? [], options, fixtures: c.fixtures ?? {} }, work);
-  fs.writeFileSync(specPath, toJson(spec));
+  const specText = toJson(spec).replaceAll('$cgroup', cgroup ?? '$cgroup');
+  fs.writeFileSync(specPath, specText);
   const driver = side === 'go' ? [ctx.goDriver, specPath, resultPath] : [process.execPath, ctx.nodeDriver, specPath, resultPath];
   const logPath = path.join(ctx.tmp, 'driver.log');
   const log = fs.openSync(logPath, 'w');
   let exit;
+  let roots;
   try {
+    if (cgroup !== null) fs.mkdirSync(cgroup);
+    // A safety net for a hung driver, not a measure: generous for a loaded machine.
     exit = await runWrapper([ctx.parent, ...parentArgs(c.parent, work), '--', ...driver],
-      { cwd: work, env: driverEnv(work, side === 'node' ? drop : undefined), stdio: ['ignore', log, log] }, 30_000);
+      { cwd: work, env: driverEnv(work, side === 'node' ? drop : undefined, substitute(c.parent?.env ?? {}, work)), stdio: ['ignore', log, log] }, 180_000);
+    // The directories the probe's "/" could be, while this side's work directory exists.
+    roots = new Map([[ctx.self.rootId, '/']]);
+    for (const [rel] of Object.entries(c.setup ?? {})) {
+      if (rel.endsWith('/')) roots.set(rootId(path.join(work, rel)), `<work>/${rel.slice(0, -1)}`);
+    }
+  } catch (err) {
+    try {
+      if (cgroup !== null) removeCgroupDir(cgroup);
+    } catch {
+      // still holds a process of the run that failed: the error below says why
+    }
+    throw err;
   } finally {
     fs.closeSync(log);
   }
   const logText = fs.readFileSync(logPath, 'utf8');
-  let result;
+  let result = null;
   try {
     result = JSON.parse(fs.readFileSync(resultPath, 'utf8'));
   } catch {
+    // reported below, once the cgroups are cleaned up
+  }
+  // A cgroup procctl made for the child ('new', { parent }) must be gone once it
+  // is reaped: what is left is noted (a failure of the case) and removed.
+  const leftCgroups = [];
+  const driverPid = result?.pids?.driver;
+  if (ctx.self.cgroup2 !== null && driverPid !== undefined) {
+    for (const base of [ctx.self.cgroup2.dir, ...(cgroup === null ? [] : [cgroup])]) {
+      for (const name of fs.existsSync(base) ? fs.readdirSync(base) : []) {
+        if (!name.startsWith(`procctl-${driverPid}-`)) continue;
+        leftCgroups.push(name);
+        removeCgroupDir(path.join(base, name));
+      }
+    }
+  }
+  if (cgroup !== null) removeCgroupDir(cgroup);
+  if (result === null) {
     throw new Error(`conformance: the ${side} driver wrote no result (exit ${exit.code ?? exit.signal}) for ${c.name}:\n${logText}`);
   }
   let report = null;
@@ -324,7 +417,36 @@ async function runSide(ctx, c, side, { drop } = {}) {
     if (fs.existsSync(p)) report = JSON.parse(fs.readFileSync(p, 'utf8'));
   }
   const pty = /conformance-pty: (\S+) (\d+)/.exec(logText);
-  return { side, work, result, report, log: logText, wrapperPid: exit.pid, pty: pty ? { path: pty[1], rdev: Number(pty[2]) } : null };
+  return {
+    side, work, result, report, log: logText, wrapperPid: exit.pid, pty: pty ? { path: pty[1], rdev: Number(pty[2]) } : null, roots, cgroup,
+    leftCgroups,
+  };
+}
+
+/** Removes a cgroup once its processes have exited (the kernel may take a moment to see it empty). */
+function removeCgroupDir(dir) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (err) {
+      if (err.code === 'ENOENT') return;
+      if (err.code !== 'EBUSY' || attempt >= 200) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+/** `options` without `name`, or without one key of an object option (`capabilities.bounding`). */
+function withoutOption(options, name) {
+  const out = { ...options };
+  const [top, key] = name.split('.');
+  if (key === undefined) delete out[top];
+  else if (out[top] !== null && typeof out[top] === 'object') {
+    out[top] = { ...out[top] };
+    delete out[top][key];
+  }
+  return out;
 }
 
 // ---- normalisation -----------------------------------------------------------
@@ -361,16 +483,18 @@ function flatten(ctx, run) {
   const r = run.result;
   const out = {};
   if (!r.started) {
-    out.start = r.errno ? ERRNO_NAMES[r.errno] ?? `errno ${r.errno}` : r.code ?? `error: ${r.error}`;
+    out.start = typeof r.errno === 'number' ? ERRNO_NAMES[r.errno] ?? `errno ${r.errno}` : r.code ?? `error: ${r.error}`;
     return out;
   }
   out.start = 'ok';
   out.exit = r.exit.signal ? `signal ${r.exit.signal}` : `code ${r.exit.code}`;
   const rep = run.report;
   if (rep === null) {
-    out.report = `missing (driver log: ${run.log.trim() || 'empty'})`;
+    // The driver's log is in describe()'s account, not in the compared value.
+    out.report = 'missing';
     return out;
   }
+  out.report = 'ok';
   const text = (s) => s.replaceAll(run.work, '<work>').replaceAll(ctx.tmp, '<tmp>');
   const roles = new Map();
   const role = (name, pid) => {
@@ -381,7 +505,8 @@ function flatten(ctx, run) {
   role('harness', ctx.self.pid);
   role('harness-group', ctx.self.pgrp);
   role('harness-session', ctx.self.session);
-  const pidOf = (pid) => (pid <= 0 ? String(pid) : roles.get(pid) ?? 'other');
+  // pid 1: the init of the host, or the probe itself in a new PID namespace.
+  const pidOf = (pid) => (pid <= 1 ? String(pid) : roles.get(pid) ?? 'other');
   const ttyOf = (nr) => {
     if (nr === 0) return 'none';
     if (run.pty && nr === run.pty.rdev) return '<pty>';
@@ -420,9 +545,12 @@ function flatten(ctx, run) {
   }
   out.cwd = text(rep.cwd ?? '?');
   out.root = text(rep.root ?? '?');
+  out['root.dir'] = run.roots.get(rep.root_id) ?? `other (${rep.root_id})`;
   out.exe = text(rep.exe ?? '?');
   out.argv = JSON.stringify(rep.argv.map(text));
-  out.env = JSON.stringify(rep.env.map(text));
+  // The harness's own pass-through variables (both drivers hand them on alike)
+  // are left out, so expected values do not depend on how the harness was run.
+  out.env = JSON.stringify(rep.env.filter((e) => !PASSTHROUGH_ENV.includes(e.slice(0, e.indexOf('=')))).map(text));
   rep.rlimits.forEach((lim, i) => {
     out[`rlimit.${RLIMITS[i] ?? i}`] = lim === null ? 'error' : `${lim[0]}/${lim[1]}`;
   });
@@ -433,23 +561,72 @@ function flatten(ctx, run) {
   out['prctl.child_subreaper'] = String(p.child_subreaper);
   out['prctl.keepcaps'] = String(p.keepcaps);
   out['prctl.securebits'] = String(p.securebits);
-  out['sched.policy'] = String(rep.sched.policy);
+  out['sched.policy'] = schedPolicy(rep.sched.policy);
+  out['sched.priority'] = String(rep.sched.priority);
   out['sched.nice'] = String(rep.sched.nice);
+  out['sched.affinity'] = st.Cpus_allowed_list;
+  out['sched.ioprio'] = ioprio(rep.sched.ioprio);
   out.oom_score_adj = (rep.oom_score_adj ?? '?').trim();
   for (const [name, link] of Object.entries(rep.ns)) {
     out[`ns.${name}`] = link === null ? 'none' : link === ctx.self.ns[name] ? 'same' : 'new';
   }
-  for (const key of ['cgroup', 'uid_map', 'gid_map', 'setgroups']) {
+  for (const key of ['uid_map', 'gid_map', 'setgroups']) {
     out[key] = rep[key] === ctx.self[key] ? 'same' : text(rep[key] ?? '?').replace(/[ \t]+/g, ' ').trim();
   }
+  // In a new cgroup namespace paths are relative to its root: shown as they are.
+  const cgroupNs = rep.ns.cgroup !== ctx.self.ns.cgroup;
+  Object.assign(out, cgroupFields(ctx, run, rep.cgroup, cgroupNs));
+  out['cgroup.parent'] = cgroupFields(ctx, run, rep.parent_cgroup, cgroupNs).cgroup;
   out.hostname = rep.hostname === ctx.self.hostname ? 'same' : String(rep.hostname);
   return out;
 }
 
+const SCHED_POLICIES = ['other', 'fifo', 'rr', 'batch', 'iso', 'idle', 'deadline'];
+const SCHED_RESET_ON_FORK = 0x40000000;
+
+function schedPolicy(raw) {
+  const name = SCHED_POLICIES[raw & ~SCHED_RESET_ON_FORK] ?? String(raw);
+  return raw & SCHED_RESET_ON_FORK ? `${name} reset-on-fork` : name;
+}
+
+/** ioprio_get()'s value: class << 13 | level. */
+function ioprio(raw) {
+  if (raw < 0) return `error ${raw}`;
+  const cls = ['none', 'realtime', 'best-effort', 'idle'][raw >> 13] ?? `class ${raw >> 13}`;
+  return `${cls} ${raw & 0x1fff}`;
+}
+
+/**
+ * /proc/<pid>/cgroup as two fields: `cgroup`, the cgroup v2 path ('same' as the
+ * harness's own unless `nsRelative`, or the path with the cgroups a run made
+ * named: the case's '<case>', and procctl-<driver pid>-N for procctl's 'new'),
+ * and `cgroup.v1`, the v1 lines that differ from the harness's ('same' when
+ * none do).
+ */
+function cgroupFields(ctx, run, textIn, nsRelative) {
+  if (textIn === null) return { cgroup: '?', 'cgroup.v1': '?' };
+  const hierarchy = (l) => l.slice(0, l.indexOf(':', l.indexOf(':') + 1));
+  const own = new Map(ctx.self.cgroup.trim().split('\n').map((l) => [hierarchy(l), l]));
+  const lines = textIn.trim().split('\n');
+  const v2 = lines.find((l) => l.startsWith('0::'));
+  let v2Path = v2 === undefined ? 'none' : v2 === own.get('0:') && !nsRelative ? 'same' : v2.slice(3);
+  if (run.cgroup !== null && ctx.self.cgroup2 !== null) {
+    v2Path = v2Path.replace(`/${path.relative(ctx.self.cgroup2.mount, run.cgroup)}`, '<case>');
+  }
+  const driver = run.result.pids?.driver;
+  if (driver !== undefined) v2Path = v2Path.replace(`procctl-${driver}-`, 'procctl-<driver>-');
+  const v1 = lines.filter((l) => !l.startsWith('0::') && own.get(hierarchy(l)) !== l);
+  return { cgroup: v2Path, 'cgroup.v1': v1.length === 0 ? 'same' : v1.join(' ') };
+}
+
 /** Fields whose values differ: [{ field, go, procctl }], absent fields as null. */
 function compare(goFlat, nodeFlat) {
-  // A side that did not start has only `start` to compare.
-  const keys = goFlat.start !== 'ok' || nodeFlat.start !== 'ok' ? ['start'] : [...new Set([...Object.keys(goFlat), ...Object.keys(nodeFlat)])];
+  // A side that did not start has only `start` to compare; one whose probe
+  // wrote no report (it died before or at exec), how it ended.
+  let keys;
+  if (goFlat.start !== 'ok' || nodeFlat.start !== 'ok') keys = ['start'];
+  else if (goFlat.report !== 'ok' || nodeFlat.report !== 'ok') keys = ['exit', 'report'];
+  else keys = [...new Set([...Object.keys(goFlat), ...Object.keys(nodeFlat)])];
   const diffs = [];
   for (const field of keys) {
     const go = goFlat[field] ?? null;
@@ -478,7 +655,8 @@ async function runCase(ctx, c, { drop } = {}) {
   const nodeFlat = flatten(ctx, nodeRun);
   const diffs = compare(goRun.flat, nodeFlat);
   const problems = [];
-  const expected = c.differs ? c.differs.fields : {};
+  const expected = expectedDiffs(c);
+  const why = c.differs?.reason ?? c.procctlOnly?.reason;
   for (const d of diffs) {
     const want = expected[d.field];
     if (want === undefined) problems.push(`${d.field}: Go ${show(d.go)}, procctl ${show(d.procctl)}`);
@@ -488,7 +666,7 @@ async function runCase(ctx, c, { drop } = {}) {
   }
   for (const field of Object.keys(expected)) {
     if (!diffs.some((d) => d.field === field)) {
-      problems.push(`${field}: expected to differ (${c.differs.reason}), but both are ${show(nodeFlat[field] ?? null)}`);
+      problems.push(`${field}: expected to differ (${why}), but both are ${show(nodeFlat[field] ?? null)}`);
     }
   }
   if (c.refused !== undefined) {
@@ -498,23 +676,52 @@ async function runCase(ctx, c, { drop } = {}) {
   } else if (goRun.flat.start !== 'ok' && expected.start === undefined) {
     problems.push(`start: the Go side did not start the probe (${goRun.flat.start}): ${goRun.run.result.error ?? ''}`);
   }
-  const result = { go: goRun.flat, procctl: nodeFlat, diffs, problems, pass: problems.length === 0 };
+  if (nodeRun.leftCgroups.length > 0) {
+    problems.push(`cgroup: procctl left ${nodeRun.leftCgroups.join(', ')} behind after the child was reaped (removed by the harness)`);
+  }
+  // What the drivers said when a probe wrote no report (a child that died before exec says why there).
+  const logs = {};
+  if (goRun.flat.report === 'missing') logs.go = goRun.run.log.trim();
+  if (nodeFlat.report === 'missing') logs.procctl = nodeRun.log.trim();
+  const result = { go: goRun.flat, procctl: nodeFlat, diffs, problems, logs, pass: problems.length === 0 };
   if (drop === undefined) ctx.results.set(c.name, result);
   return result;
 }
 
+/** What a case expects to differ: a deliberate difference, or what a procctl-only option sets. */
+function expectedDiffs(c) {
+  return c.differs?.fields ?? c.procctlOnly?.fields ?? {};
+}
+
 /**
  * The harness self-test: runs `c` with the procctl driver leaving `option`
- * out. The option is applied (and observable) when that run differs from Go
- * in some field where the full run did not (for a case that passes, any
- * difference at all). Returns { noticed, dropped, base }.
+ * out (`capabilities.bounding`: one key of it). The option is applied (and
+ * observable) when that run differs from Go in some field where the full run
+ * did not, or, for a case that passes, when the run without it fails (a
+ * deliberate or procctl-only difference that is gone). Returns { noticed,
+ * dropped, base }.
  */
 async function dropOption(ctx, c, option) {
   const base = await runCase(ctx, c);
   const dropped = await runCase(ctx, c, { drop: option });
   const known = new Set(base.diffs.map((d) => JSON.stringify(d)));
   const fresh = dropped.diffs.filter((d) => !known.has(JSON.stringify(d)));
-  return { noticed: fresh.length > 0, fresh, dropped, base };
+  return { noticed: fresh.length > 0 || (base.pass && !dropped.pass), fresh, dropped, base };
+}
+
+/**
+ * The options of a case the self-test and the sweep drop one at a time: each
+ * option, and each key of `capabilities` (ambient and bounding are separate
+ * steps with separate Go counterparts), less those restating a default.
+ */
+function droppableOptions(c) {
+  const out = [];
+  for (const [k, v] of Object.entries(c.options)) {
+    if (c.restatesDefault?.includes(k)) continue;
+    out.push(k);
+    if (k === 'capabilities' && Object.keys(v).length > 1) for (const sub of Object.keys(v)) out.push(`${k}.${sub}`);
+  }
+  return out;
 }
 
 const show = (v) => (v === null ? '(absent)' : JSON.stringify(v));
@@ -523,24 +730,26 @@ const show = (v) => (v === null ? '(absent)' : JSON.stringify(v));
 function describe(c, r) {
   const lines = [`${r.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.about}`];
   if (c.differs) lines.push(`  deliberate difference: ${c.differs.reason}`);
+  if (c.procctlOnly) lines.push(`  procctl only (${c.procctlOnly.options.join(', ')} left out of the Go side): ${c.procctlOnly.reason}`);
   if (c.fix) lines.push(`  needs: ${c.fix}`);
   for (const p of r.problems) lines.push(`  - ${p}`);
+  if (!r.pass) for (const [side, log] of Object.entries(r.logs ?? {})) lines.push(`  ${side} driver log: ${log || '(empty)'}`);
   if (r.pass && r.diffs.length > 0) for (const d of r.diffs) lines.push(`  ~ ${d.field}: Go ${show(d.go)}, procctl ${show(d.procctl)}`);
   return lines.join('\n');
 }
 
 /**
  * For each procctl option the cases use, the case that shows it with the fewest
- * other options, preferring cases procctl already passes (deliberate-difference
- * cases excluded): the self-test drops the option there (dropOption).
+ * other options, preferring cases where the child starts and procctl matches Go
+ * (then refusals, procctl-only cases, deliberate differences, and last a case
+ * waiting for a fix): the self-test drops the option there (dropOption).
  */
 function witnesses() {
   const best = new Map();
-  const rank = (c) => (c.fix ? 100 : 0) + Object.keys(c.options).length;
+  const rank = (c) => (c.fix ? 1000 : 0) + (c.differs ? 200 : 0) + (c.procctlOnly ? 100 : 0) + (c.refused ? 50 : 0)
+    + Object.keys(c.options).length;
   for (const c of cases) {
-    if (c.differs) continue;
-    for (const k of Object.keys(c.options)) {
-      if (c.restatesDefault?.includes(k)) continue;
+    for (const k of droppableOptions(c)) {
       const cur = best.get(k);
       if (cur === undefined || rank(cur) > rank(c)) best.set(k, c);
     }
@@ -548,7 +757,10 @@ function witnesses() {
   return [...best.entries()];
 }
 
-module.exports = { cases, goStatus, prepare, runSide, runCase, dropOption, flatten, compare, describe, witnesses, TEST_USER };
+module.exports = {
+  cases, goStatus, prepare, runSide, runCase, dropOption, droppableOptions, caseUnavailable, flatten, compare, describe, witnesses,
+  withoutOption, TEST_USER,
+};
 
 // ---- command line ------------------------------------------------------------
 
@@ -570,31 +782,47 @@ async function main(argv) {
   });
   const started = process.hrtime.bigint();
   const ctx = await prepare();
-  let failed = 0;
   try {
     console.log(`# ${ctx.goVersion}, node ${process.version}, ${selected.length} case(s)${drop ? `, procctl driver drops ${drop}` : ''}`);
+    const counts = { match: 0, differs: 0, procctlOnly: 0, failed: 0, skipped: 0 };
+    const noticedBy = new Map();
     for (const c of selected) {
+      const why = caseUnavailable(c);
+      if (why !== null) {
+        counts.skipped++;
+        console.log(`SKIP ${c.name}: ${why}`);
+        continue;
+      }
       if (sweep) {
-        if (c.differs) continue;
-        for (const option of Object.keys(c.options)) {
-          if (c.restatesDefault?.includes(option)) continue;
+        for (const option of droppableOptions(c)) {
           const { noticed } = await dropOption(ctx, c, option);
-          if (!noticed) failed++;
-          console.log(`${noticed ? 'noticed  ' : 'UNNOTICED'} ${c.name} without ${option}`);
+          if (!noticedBy.has(option)) noticedBy.set(option, []);
+          if (noticed) noticedBy.get(option).push(c.name);
+          console.log(`${noticed ? 'noticed  ' : 'unnoticed'} ${c.name} without ${option}`);
         }
         continue;
       }
       const r = await runCase(ctx, c, { drop });
-      if (!r.pass) failed++;
+      if (!r.pass) counts.failed++;
+      else if (c.differs) counts.differs++;
+      else if (c.procctlOnly) counts.procctlOnly++;
+      else counts.match++;
       console.log(json ? JSON.stringify({ name: c.name, ...r }) : describe(c, r));
     }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const time = `(${(ms / 1000).toFixed(1)} s)`;
+    if (sweep) {
+      const never = [...noticedBy].filter(([, by]) => by.length === 0).map(([option]) => option);
+      console.log(`# ${noticedBy.size} option(s) dropped; ${never.length === 0 ? 'each noticed by some case' : `noticed by no case: ${never.join(', ')}`} ${time}`);
+      return never.length === 0 ? 0 : 1;
+    }
+    const passed = counts.match + counts.differs + counts.procctlOnly;
+    console.log(`# ${selected.length} case(s): ${passed} passed (${counts.match} match Go, ${counts.differs} deliberate differences, `
+      + `${counts.procctlOnly} procctl-only), ${counts.failed} failed, ${counts.skipped} skipped ${time}`);
+    return counts.failed === 0 ? 0 : 1;
   } finally {
     ctx.cleanup();
   }
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const what = sweep ? `${failed} dropped option(s) unnoticed` : `${selected.length - failed} passed, ${failed} failed`;
-  console.log(`# ${what} (${(ms / 1000).toFixed(1)} s)`);
-  return failed === 0 ? 0 : 1;
 }
 
 if (require.main === module) {

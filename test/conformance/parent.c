@@ -19,6 +19,8 @@
  *   --ambient CAP      raise CAP in the inheritable and ambient sets (numbers)
  *   --drop-bound CAP   drop CAP from the bounding set (kept out across exec as root)
  *   --no-new-privs     PR_SET_NO_NEW_PRIVS
+ *   --mount-proc DIR   a private mount namespace with a proc file system at DIR
+ *                      (a chroot's /proc), gone with the last process in it
  *   --pty ctty|free    fork; the driver runs on a new pty's slave as fd 0: with
  *                      `ctty` it leads a new session whose controlling terminal
  *                      that pty is; with `free` it stays in our session and no
@@ -33,11 +35,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -106,6 +110,13 @@ static void set_rlimit(const char *spec) {
   lim.rlim_cur = limit_value(soft, lim.rlim_cur);
   lim.rlim_max = limit_value(hard, lim.rlim_max);
   if (setrlimit(resource, &lim) != 0) die("setrlimit");
+}
+
+/* Nothing to unmount afterwards: the namespace ends with the driver and its children. */
+static void mount_proc(const char *dir) {
+  if (unshare(CLONE_NEWNS) != 0) die("unshare(CLONE_NEWNS)");
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) die("mount --make-rprivate /");
+  if (mount("proc", dir, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) die(dir);
 }
 
 static void pty(const char *mode) {
@@ -193,6 +204,8 @@ int main(int argc, char **argv) {
       if (prctl(PR_CAPBSET_DROP, atoi(argv[++i]), 0, 0, 0) != 0) die("PR_CAPBSET_DROP");
     } else if (strcmp(opt, "--no-new-privs") == 0) {
       if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("PR_SET_NO_NEW_PRIVS");
+    } else if (strcmp(opt, "--mount-proc") == 0) {
+      mount_proc(argv[++i]);
     } else if (strcmp(opt, "--pty") == 0) {
       pty(argv[++i]);
     } else {

@@ -157,6 +157,11 @@ int main(int argc, char **argv, char **envp) {
   put_key("root");
   put_link("/proc/self/root");
   put(",");
+  /* Which directory "/" is (inside a chroot the link above says "/" too). */
+  struct stat root;
+  put_key("root_id");
+  if (stat("/", &root) == 0) put("\"%llu:%llu\",", (unsigned long long)root.st_dev, (unsigned long long)root.st_ino);
+  else put("null,");
   put_key("exe");
   put_link("/proc/self/exe");
   put(",");
@@ -204,8 +209,15 @@ int main(int argc, char **argv, char **envp) {
       "\"keepcaps\":%d,\"securebits\":%d},",
       pdeathsig, prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0),
       subreaper, prctl(PR_GET_KEEPCAPS, 0, 0, 0, 0), prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+  /* The policy as sched_getscheduler() returns it (SCHED_RESET_ON_FORK included),
+   * the realtime priority, nice, and the I/O priority (class << 13 | level). */
+  struct sched_param sp = {0};
+  sched_getparam(0, &sp);
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, 0);
   put_key("sched");
-  put("{\"policy\":%d,\"nice\":%d},", sched_getscheduler(0), getpriority(PRIO_PROCESS, 0));
+  put("{\"policy\":%d,\"priority\":%d,\"nice\":%d,\"ioprio\":%ld},", sched_getscheduler(0), sp.sched_priority,
+      errno ? 99 : nice, syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0));
   put_key("oom_score_adj");
   put_file("/proc/self/oom_score_adj");
   put(",");
@@ -226,6 +238,25 @@ int main(int argc, char **argv, char **envp) {
   put_key("cgroup");
   put_file("/proc/self/cgroup");
   put(",");
+  /* The parent's (the driver's) cgroup as this process sees it: in a cgroup
+   * namespace, relative to the namespace's root, which shows where that root is.
+   * The parent by /proc/self/stat (getppid() is 0 in a new PID namespace). */
+  {
+    char stat[512], path[64];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof stat - 1);
+    if (fd >= 0) close(fd);
+    int ppid = 0;
+    if (n > 0) {
+      stat[n] = 0;
+      char *end = strrchr(stat, ')');
+      if (end) sscanf(end + 2, "%*c %d", &ppid);
+    }
+    snprintf(path, sizeof path, "/proc/%d/cgroup", ppid);
+    put_key("parent_cgroup");
+    put_file(path);
+    put(",");
+  }
   /* A user namespace's id maps (the host's own outside one). */
   put_key("uid_map");
   put_file("/proc/self/uid_map");
