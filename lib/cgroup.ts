@@ -119,9 +119,7 @@ export function createCgroup(parent?: string): string {
     });
   }
   // This process's own cgroup is one by construction; a given parent is checked.
-  if (parent !== undefined && !isCgroup2Directory(base)) {
-    throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: base, context: `not a cgroup v2 directory '${base}'` });
-  }
+  if (parent !== undefined) assertCgroup2Directory(base);
   const dir = path.join(base, `procctl-${process.pid}-${++created}`);
   try {
     fs.mkdirSync(dir);
@@ -129,6 +127,20 @@ export function createCgroup(parent?: string): string {
     throw cgroupError(err, dir, 'cannot create cgroup');
   }
   return dir;
+}
+
+/**
+ * Throws unless `dir` is a cgroup v2 directory: ENOENT when it does not exist,
+ * ENOTDIR when it is something else (a v1 cgroup, a plain directory); stage 'cgroup'.
+ */
+export function assertCgroup2Directory(dir: string): void {
+  if (isCgroup2Directory(dir)) return;
+  const missing = !fs.existsSync(dir);
+  throw new SystemError(errnoOf(missing ? 'ENOENT' : 'ENOTDIR'), 'cgroup', {
+    stage: 'cgroup',
+    path: dir,
+    context: `${missing ? 'no such cgroup' : 'not a cgroup v2 directory'} '${dir}'`,
+  });
 }
 
 /**
@@ -186,4 +198,145 @@ export function cgroupPopulated(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The cgroup directories at and below `dir`, parents first. */
+function cgroupTree(dir: string): string[] {
+  const out = [dir];
+  for (let i = 0; i < out.length; i++) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(out[i]!, { withFileTypes: true });
+    } catch (err) {
+      // Removed meanwhile (below the top): nothing there any more.
+      if (i > 0 && (err as { code?: string }).code === 'ENOENT') continue;
+      throw cgroupError(err, out[i]!, 'cannot list cgroup');
+    }
+    for (const e of entries) if (e.isDirectory()) out.push(path.join(out[i]!, e.name));
+  }
+  return out;
+}
+
+/**
+ * The pids in `dir`'s cgroup.procs and in that of every cgroup below it (the
+ * processes a cgroup.kill or a freeze of `dir` reaches).
+ */
+export function cgroupProcs(dir: string): number[] {
+  const pids: number[] = [];
+  for (const d of cgroupTree(dir)) {
+    const file = path.join(d, 'cgroup.procs');
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if (d !== dir && (err as { code?: string }).code === 'ENOENT') continue;
+      throw cgroupError(err, file, 'cannot read');
+    }
+    for (const line of text.split('\n')) if (line !== '') pids.push(Number(line));
+  }
+  return pids;
+}
+
+/**
+ * Writes `value` to a cgroup interface file. O_WRONLY, no O_CREAT: some of
+ * them (cgroup.kill) cannot be opened for reading, and none may be created.
+ */
+export function writeCgroupFile(dir: string, name: string, value: string): void {
+  const file = path.join(dir, name);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_WRONLY);
+  } catch (err) {
+    throw cgroupError(err, file, 'cannot open');
+  }
+  try {
+    fs.writeSync(fd, value);
+  } catch (err) {
+    throw cgroupError(err, file, `cannot write '${value}' to`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * SIGKILL to every process in `dir` and below, at once, by the kernel
+ * (cgroup.kill, Linux 5.14+). Returns false, having done nothing, where the
+ * cgroup has no cgroup.kill (older kernel) or refuses it (EOPNOTSUPP: a
+ * threaded cgroup); any other failure (EROFS, EACCES) throws.
+ */
+export function killCgroup(dir: string): boolean {
+  try {
+    writeCgroupFile(dir, 'cgroup.kill', '1');
+    return true;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EOPNOTSUPP') return false;
+    throw err;
+  }
+}
+
+/** The value of `key` ('populated', 'frozen') in `dir`'s cgroup.events, or null when unreadable. */
+export function cgroupEvent(dir: string, key: 'populated' | 'frozen'): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8');
+  } catch {
+    return null;
+  }
+  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
+  return m === null ? null : Number(m[1]);
+}
+
+/**
+ * Resolves true once `dir`'s cgroup.events shows `key value` (say 'frozen 1',
+ * or 'populated 0'), false after `timeoutMs`. Driven by inotify on
+ * cgroup.events (the kernel reports every change there as a modification);
+ * a slow re-check every `recheckMs` covers a watch that cannot be set up or
+ * misses an event.
+ */
+export function waitCgroupEvent(dir: string, key: 'populated' | 'frozen', value: number, timeoutMs: number, recheckMs = 100): Promise<boolean> {
+  return new Promise((resolve) => {
+    let watcher: fs.FSWatcher | null = null;
+    let recheck: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    const finish = (ok: boolean): void => {
+      watcher?.close();
+      watcher = null;
+      clearInterval(recheck);
+      clearTimeout(deadline);
+      resolve(ok);
+    };
+    const check = (): boolean => {
+      if (cgroupEvent(dir, key) !== value) return false;
+      finish(true);
+      return true;
+    };
+    try {
+      // Set up before the first check, so a change between the two is seen.
+      watcher = fs.watch(path.join(dir, 'cgroup.events'), { persistent: false }, () => check());
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = null;
+      });
+    } catch {
+      watcher = null;
+    }
+    if (check()) return;
+    recheck = setInterval(check, recheckMs);
+    deadline = setTimeout(() => finish(cgroupEvent(dir, key) === value), timeoutMs);
+  });
+}
+
+/** Whether `candidate` is the cgroup directory `dir` or one below it (both resolved through symlinks). */
+export function cgroupContains(dir: string, candidate: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const base = real(dir);
+  const c = real(candidate);
+  return c === base || c.startsWith(`${base}/`);
 }

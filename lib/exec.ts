@@ -39,7 +39,7 @@ import {
 } from './validate';
 import { emulateExec } from './fallback/exec';
 import { type CapabilityOptions, type ResolvedCapabilities, resolveCapabilities } from './capabilities';
-import { isCgroup2Directory } from './cgroup';
+import { assertCgroup2Directory } from './cgroup';
 import { DEFAULT_PATH, lookupCandidates, pathOfChecked, searchCandidates, searchPathOf, type RelativePathError } from './search';
 
 export { DEFAULT_PATH, searchCandidates, searchPathOf, type RelativePathError };
@@ -94,7 +94,19 @@ export interface ReexecOptions extends ExecOptions {
   args?: readonly string[];
   /** Node options (replacing `process.execArgv`). */
   execArgv?: readonly string[];
+  /**
+   * Run the script open on this fd (say, the update just verified) instead of
+   * `process.argv[1]`: Node is given `/dev/fd/N` and `--preserve-symlinks-main`,
+   * and the fd is kept open. Without that flag Node would resolve /dev/fd/N to
+   * the path the file was opened from and load whatever is there now. The
+   * script runs as CommonJS (the path has no extension) and its relative
+   * require()s resolve from /dev/fd, so it is a self-contained bundle.
+   */
+  scriptFd?: number;
 }
+
+/** Options of {@link fexecve}: those of {@link execve} but the PATH search's. */
+export type FexecveOptions = Omit<ExecOptions, 'allowRelativePath'>;
 
 /** The error exec throws: a SystemError, with the irreversible steps that had taken effect. */
 export interface ExecError extends SystemError {
@@ -112,6 +124,8 @@ export const INHERITED_FDS_ENV = 'PROCCTL_INHERITED_FDS';
 
 interface ExecPlanJs {
   paths: string[];
+  /** >= 0: exec the program open on this fd; `paths` then only names it. */
+  execFd: number;
   argv: string[];
   envp: string[];
   inheritFds: number[];
@@ -165,6 +179,8 @@ const EXEC_OPTIONS = [
   'chroot',
   'cgroup',
 ] as const;
+
+const FEXECVE_OPTIONS = EXEC_OPTIONS.filter((o) => o !== 'allowRelativePath');
 
 /** Options that need the native addon (the fallback cannot emulate them). */
 const NATIVE_ONLY_OPTIONS = ['signalMask', 'user', 'group', 'groups', 'setsid', 'parentDeathSignal', 'noNewPrivs', 'umask', 'capabilities', 'chroot', 'cgroup'] as const;
@@ -267,9 +283,7 @@ function prepareSnapshot(call: string, file: string, argList: string[], opts: Re
   let cgroup: string | null = null;
   if (opts.cgroup !== undefined) {
     cgroup = path.resolve(validateString(opts.cgroup, 'options.cgroup'));
-    if (supported.execve && !isCgroup2Directory(cgroup)) {
-      throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: cgroup, context: `not a cgroup v2 directory '${cgroup}'` });
-    }
+    if (supported.execve) assertCgroup2Directory(cgroup);
   }
   const capabilities: ResolvedCapabilities = opts.capabilities === undefined ? { ambient: null, boundingKeep: null } : resolveCapabilities(opts.capabilities);
 
@@ -364,18 +378,54 @@ function executableBy(file: string, who: Who, cwd: string, root = '/'): number {
   return 0;
 }
 
+/** Who the new program runs as, when the credentials change (else null). */
+function targetOf(p: Prepared): Who | null {
+  const c = p.credentials;
+  if (c.uid === null && c.gid === null && c.groups === null) return null;
+  const uid = c.uid ?? (process.geteuid ? process.geteuid() : 0);
+  const gid = c.gid ?? (process.getegid ? process.getegid() : 0);
+  const groups = c.groups ?? (process.getgroups ? process.getgroups() : []);
+  return { uid, gids: [gid, ...groups] };
+}
+
+/**
+ * fexecve's form of the preflight: the file open on `fd`, by its mode bits. A
+ * script must also be readable: its interpreter opens /dev/fd/N as that user.
+ */
+function preflightCredentialsFd(p: Prepared, fd: number): void {
+  const who = targetOf(p);
+  if (who === null) return;
+  let err = 0;
+  try {
+    const st = fs.fstatSync(fd);
+    const head = Buffer.alloc(2);
+    let script = true;
+    try {
+      script = fs.readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!';
+    } catch {
+      // O_PATH or write-only: the native side reads it another way; assume the stricter case.
+    }
+    if (!st.isFile() || !allows(st, who, 1) || (script && !allows(st, who, 4))) err = errnoOf('EACCES');
+  } catch (e) {
+    err = errnoOf((e as NodeJS.ErrnoException).code ?? 'EBADF');
+  }
+  if (err === 0) return;
+  throw new SystemError(err, 'execveat', {
+    path: p.file,
+    stage: 'execve',
+    context: `fd ${fd} ('${p.file}') as uid ${who.uid} gid ${who.gids[0]}; checked before changing credentials, nothing was changed`,
+  });
+}
+
 /**
  * Credential changes cannot be undone, so before making them check, from the
  * mode bits, that the target user can execute one of the candidates. Throws the
  * error execve would give; changes nothing.
  */
 function preflightCredentials(p: Prepared, candidates: string[]): void {
-  const c = p.credentials;
-  if (c.uid === null && c.gid === null && c.groups === null) return;
-  const uid = c.uid ?? (process.geteuid ? process.geteuid() : 0);
-  const gid = c.gid ?? (process.getegid ? process.getegid() : 0);
-  const groups = c.groups ?? (process.getgroups ? process.getgroups() : []);
-  const who: Who = { uid, gids: [gid, ...groups] };
+  const who = targetOf(p);
+  if (who === null) return;
+  const { uid, gids: [gid] } = who;
   // With a chroot, cwd is inside it (default '/'), as the native side enters it.
   const root = p.chroot === null ? '/' : path.resolve(process.cwd(), p.chroot);
   const cwd = p.chroot !== null ? path.resolve('/', p.cwd ?? '/') : p.cwd === undefined ? process.cwd() : path.resolve(process.cwd(), p.cwd);
@@ -431,7 +481,10 @@ function flushStdioSync(native: ExecNative): void {
 
 // --- the exec itself --------------------------------------------------------
 
-function execPrepared(call: string, p: Prepared, candidates: string[], useFallback: boolean): never {
+function execPrepared(call: string, p: Prepared, candidates: string[], useFallback: boolean, execFd = -1): never {
+  if (execFd >= 0 && (useFallback || !supported.fexecve)) {
+    throw new SystemError(errnoOf('ENOSYS'), call, { context: `exec by fd is not available on ${platform}` });
+  }
   if (useFallback || !supported.execve) {
     for (const key of NATIVE_ONLY_OPTIONS) {
       if (p.given[key] !== undefined) {
@@ -454,10 +507,14 @@ function execPrepared(call: string, p: Prepared, candidates: string[], useFallba
   }
   const native = nativeBinding<ExecNative>();
   if (native === null) throw new SystemError(errnoOf('ENOSYS'), call, { context: `not available on ${platform}` });
-  if (candidates.length === 0) {
-    throw new SystemError(errnoOf('ENOENT'), 'execve', { path: p.file, stage: 'execve' });
+  if (execFd >= 0) {
+    preflightCredentialsFd(p, execFd);
+  } else {
+    if (candidates.length === 0) {
+      throw new SystemError(errnoOf('ENOENT'), 'execve', { path: p.file, stage: 'execve' });
+    }
+    preflightCredentials(p, candidates);
   }
-  preflightCredentials(p, candidates);
   if (p.flushStdio) {
     // Nothing has been changed yet: a callback that throws while the loop turns
     // is an ordinary uncaught exception (the 'uncaughtException' handler, or the
@@ -471,7 +528,8 @@ function execPrepared(call: string, p: Prepared, candidates: string[], useFallba
   }
 
   const failure = native.execInPlace({
-    paths: candidates,
+    paths: execFd >= 0 ? [p.file] : candidates,
+    execFd,
     argv: p.argv,
     envp: p.envp,
     inheritFds: p.inheritFds,
@@ -493,8 +551,10 @@ function execPrepared(call: string, p: Prepared, candidates: string[], useFallba
   let errPath: string | undefined;
   if (failure.syscall === 'execve') errPath = failure.pathIndex >= 0 ? candidates[failure.pathIndex] : p.file;
   else if (failure.syscall === 'chdir') errPath = p.cwd;
+  else if (execFd >= 0 && (failure.syscall === 'execveat' || failure.stage === 'fd')) errPath = p.file;
   let context: string | undefined;
   if (failure.stage !== failure.syscall) context = failure.stage;
+  if (execFd >= 0 && errPath !== undefined) context = `fd ${execFd} ('${errPath}')`;
   if (failure.unrestored.length > 0) {
     const where = errPath !== undefined ? `'${errPath}'` : context;
     context = `${where ? `${where}; ` : ''}already changed and not undone: ${failure.unrestored.join(', ')}`;
@@ -541,6 +601,47 @@ export function execvp(file: string, args: readonly string[] = [], options: Exec
   return execPrepared('execvp', p, lookupCandidates(p.file, p.searchPath, { cwd: p.cwd, allowRelative: p.allowRelativePath }), false);
 }
 
+/** The path the kernel shows for `fd` (without the ' (deleted)' of an unlinked file), else '/dev/fd/N'. */
+function pathOfFd(fd: number): string {
+  try {
+    const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    if (target.startsWith('/')) return target.replace(/ \(deleted\)$/, '');
+  } catch {
+    // closed (exec reports EBADF), or no /proc
+  }
+  return `/dev/fd/${fd}`;
+}
+
+/**
+ * Replaces the running program with the one open on `fd`, keeping the PID:
+ * execveat(fd, "", AT_EMPTY_PATH), or /proc/self/fd/N where execveat is
+ * missing. What was checked through that fd (a hash, a signature) is what runs,
+ * whatever happens to its path meanwhile. Everything else is as {@link execve}:
+ * the same options (but the PATH search's), the same clean-up, the same errors.
+ * `argv[0]` defaults to the path the fd was opened from.
+ *
+ * The fd is closed in the new program when the file is ELF. Anything else (a
+ * `#!` script, a binfmt_misc format) stays open: the kernel hands the
+ * interpreter the path /dev/fd/N, which it opens after the exec, and a
+ * close-on-exec fd (libuv opens every file so, and exec makes every fd not
+ * named so) would make the exec fail with ENOENT.
+ *
+ * Linux only (ENOSYS elsewhere).
+ *
+ * @example
+ * const fd = fs.openSync('/opt/app/bin/tool', 'r');
+ * verify(fd);                       // read and hash through the fd
+ * fexecve(fd, ['--serve']);
+ */
+export function fexecve(fd: number, args: readonly string[] = [], options: FexecveOptions = {}): never {
+  refuseWorker('fexecve');
+  validateFd(fd);
+  const argList = args === undefined ? [] : validateStringArray(args, 'args');
+  const opts = snapshotOptions(options, FEXECVE_OPTIONS);
+  const p = prepareSnapshot('fexecve', pathOfFd(fd), argList, opts);
+  return execPrepared('fexecve', p, [], false, fd);
+}
+
 function isEvalRun(execArgv: readonly string[]): boolean {
   return execArgv.some((a) => a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a.startsWith('--eval=') || a.startsWith('--print='));
 }
@@ -561,13 +662,26 @@ function isEvalRun(execArgv: readonly string[]): boolean {
  */
 export function reexec(options: ReexecOptions = {}): never {
   refuseWorker('reexec');
-  const opts = snapshotOptions(options, [...EXEC_OPTIONS, 'args', 'execArgv']);
-  const execArgv = opts.execArgv === undefined ? process.execArgv : validateStringArray(opts.execArgv, 'options.execArgv');
+  const opts = snapshotOptions(options, [...EXEC_OPTIONS, 'args', 'execArgv', 'scriptFd']);
+  let execArgv = opts.execArgv === undefined ? process.execArgv : validateStringArray(opts.execArgv, 'options.execArgv');
+  const scriptFd = opts.scriptFd === undefined ? null : validateFd(opts.scriptFd, 'options.scriptFd');
   const evalRun = isEvalRun(process.execArgv);
-  const script = evalRun || process.argv.length < 2 ? [] : [process.argv[1]!];
-  const userArgs = opts.args === undefined ? process.argv.slice(script.length + 1) : validateStringArray(opts.args, 'options.args');
+  const current = evalRun || process.argv.length < 2 ? [] : [process.argv[1]!];
+  const userArgs = opts.args === undefined ? process.argv.slice(current.length + 1) : validateStringArray(opts.args, 'options.args');
+  let script = current;
+  if (scriptFd !== null) {
+    // Linux's /dev/fd/N opens the file afresh; elsewhere it would share the fd's
+    // offset, left at the end by whatever read the file to check it.
+    if (!supported.fexecve) throw new SystemError(errnoOf('ENOSYS'), 'reexec', { context: `options.scriptFd is not available on ${platform}` });
+    if (isEvalRun(execArgv)) {
+      throw invalidArgValue('options.scriptFd', scriptFd, 'cannot replace an -e/-p program: pass options.execArgv without it');
+    }
+    script = [`/dev/fd/${scriptFd}`];
+    if (!execArgv.includes('--preserve-symlinks-main')) execArgv = [...execArgv, '--preserve-symlinks-main'];
+  }
   delete opts.args;
   delete opts.execArgv;
+  delete opts.scriptFd;
 
   const inherited = opts.env === undefined || opts.env === process.env;
   let envp = inherited ? normalizeEnv(process.env) : normalizeEnv(opts.env);
@@ -580,7 +694,8 @@ export function reexec(options: ReexecOptions = {}): never {
   if (fds.length > 0) envp.push(`${INHERITED_FDS_ENV}=${fds.join(',')}`);
   if (opts.argv0 === undefined) opts.argv0 = process.argv0;
   opts.env = envp;
-  opts.inheritFds = fds;
+  // The script's fd is kept open but not announced: it is not the program's to reuse.
+  opts.inheritFds = scriptFd === null ? fds : [...fds, scriptFd];
 
   const p = prepareSnapshot('reexec', process.execPath, [...execArgv, ...script, ...userArgs], opts);
   return execPrepared('reexec', p, [p.file], false);

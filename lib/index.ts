@@ -31,3 +31,13 @@ export * from './exec';
 export * from './spawn';
 export * from './reaper';
 export * from './forward';
+export { killTree, type KillTreeOptions } from './tree';
+export {
+  setrlimit,
+  getrlimit,
+  setPriority,
+  getPriority,
+  setCpuAffinity,
+  getCpuAffinity,
+  type RlimitName,
+} from './resources';

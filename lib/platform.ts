@@ -105,6 +105,16 @@ export interface Supported {
   readonly namespaces: boolean;
   /** spawn `nice`, `scheduling`, `cpuAffinity`, `ioPriority`, `oomScoreAdj` (Linux; `nice` everywhere POSIX). */
   readonly scheduling: boolean;
+  /** killTree: the /proc walk, and cgroup v2 (Linux). */
+  readonly killTree: boolean;
+  /** setrlimit / getrlimit of this process. */
+  readonly rlimit: boolean;
+  /** setPriority / getPriority (every thread of the process on Linux). */
+  readonly priority: boolean;
+  /** setCpuAffinity / getCpuAffinity (Linux). */
+  readonly cpuAffinity: boolean;
+  /** fexecve and reexec({ scriptFd }): exec the program open on an fd (Linux). */
+  readonly fexecve: boolean;
 }
 
 export const supported: Supported = Object.freeze({
@@ -131,6 +141,11 @@ export const supported: Supported = Object.freeze({
   cgroups: isLinux,
   namespaces: isLinux,
   scheduling: isLinux,
+  killTree: isLinux,
+  rlimit: isPosix,
+  priority: isPosix,
+  cpuAffinity: isLinux,
+  fexecve: isLinux,
 });
 
 /** Why `feature` is missing here, for the ENOSYS error's message. */

@@ -21,6 +21,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SystemError, errnoOf, invalidArgType, invalidArgValue, unsupportedError } from './errors';
 import { removeCgroup } from './cgroup';
+import { killTree } from './tree';
+import { type RlimitName, type RlimitValue, rlimitResource, toRlimit } from './rlimits';
 import { lookupCandidates, pathOfChecked } from './search';
 import { SYSATTR_OPTIONS, type SysAttrOptions, type SysAttrRequest, type SysAttrs, closeSysAttrs, releaseSysAttrs, resolveSysAttrs } from './sysattrs';
 import { platform, requireNative, supported } from './platform';
@@ -61,15 +63,10 @@ export interface StreamWithFd {
  */
 export type StdioEntry = 'pipe' | 'inherit' | 'ignore' | number | net.Socket | net.Server | Stream | StreamWithFd | null | undefined;
 
-/** A resource limit: one number (soft = hard), or [soft, hard]; Infinity = unlimited. */
-export type RlimitValue = number | readonly [number, number];
+export type { RlimitValue } from './rlimits';
 
 /** Limits by name, as prlimit(1) spells them: nofile, core, cpu, as, nproc, ... */
-export type Rlimits = Partial<Record<
-  'core' | 'cpu' | 'data' | 'fsize' | 'nofile' | 'stack' | 'as' | 'nproc' | 'memlock' | 'rss' |
-  'locks' | 'sigpending' | 'msgqueue' | 'nice' | 'rtprio' | 'rttime',
-  RlimitValue
->>;
+export type Rlimits = Partial<Record<RlimitName, RlimitValue>>;
 
 export interface SpawnOptions extends CredentialOptions, SysAttrOptions {
   /** argv[0] for the child; default `file`. */
@@ -328,26 +325,6 @@ function fdOfStream(entry: StreamWithFd, name: string): number {
   return fd;
 }
 
-function toRlimit(value: unknown, name: string): [number, number] {
-  const one = (v: unknown, n: string): number => {
-    if (v === Infinity) return -1;
-    return validateInteger(v, n, 0, Number.MAX_SAFE_INTEGER);
-  };
-  if (typeof value === 'number') {
-    const v = one(value, name);
-    return [v, v];
-  }
-  if (Array.isArray(value)) {
-    const pair = validateArray(value, name, 2);
-    if (pair.length !== 2) throw invalidArgValue(name, value, 'must be a number or a [soft, hard] pair');
-    const soft = one(pair[0], `${name}[0]`);
-    const hard = one(pair[1], `${name}[1]`);
-    if (hard !== -1 && (soft === -1 || soft > hard)) throw invalidArgValue(name, value, 'must have soft <= hard');
-    return [soft, hard];
-  }
-  throw invalidArgType(name, 'a number or a [soft, hard] array', value);
-}
-
 /** The error for a stdio source that is not an open fd (checked before anything is opened). */
 function closedFdError(index: number, fd: number, file: string): SystemError {
   return new SystemError(errnoOf('EBADF'), 'dup2', {
@@ -382,11 +359,7 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
   const rlimits: number[] = [];
   if (opts.rlimits !== undefined) {
     for (const [key, value] of snapshotRecord(opts.rlimits, 'options.rlimits')) {
-      const resource = Object.prototype.hasOwnProperty.call(n.rlimitResources, key) ? n.rlimitResources[key] : undefined;
-      if (resource === undefined) {
-        throw invalidArgValue(`options.rlimits.${key}`, value,
-          `is not a resource limit on ${platform} (known: ${Object.keys(n.rlimitResources).join(', ')})`);
-      }
+      const resource = rlimitResource(n.rlimitResources, key, value, `options.rlimits.${key}`);
       if (value === undefined) continue;
       const [soft, hard] = toRlimit(value, `options.rlimits.${key}`);
       rlimits.push(resource, soft, hard);
@@ -783,6 +756,25 @@ export class Subprocess extends EventEmitter {
   _setCgroup(dir: string, created: boolean): void {
     this.#cgroup = dir;
     this.#cgroupCreated = created;
+  }
+
+  /**
+   * Signals the child and every descendant, including those that moved to
+   * another process group or session (killTree). With a cgroup spawn made for
+   * it (`cgroup: 'new'` / `{ parent }`) that goes through the cgroup
+   * (cgroup.kill for SIGKILL, else freeze, signal, thaw), which also reaches a
+   * daemon that double-forked away from the tree, even after the child itself
+   * was reaped. Otherwise the /proc walk, while the child is not yet reaped (0
+   * after). Resolves to the number of processes signalled.
+   */
+  killTree(signal: SignalLike = 'SIGTERM'): Promise<number> {
+    const sig = toSignalNumber(signal, 'signal');
+    if (this.#cgroupCreated && this.#cgroup !== null) {
+      if (!fs.existsSync(this.#cgroup)) return Promise.resolve(0);  // emptied and removed
+      return killTree(this.pid, sig, { cgroup: this.#cgroup });
+    }
+    if (this.#gone) return Promise.resolve(0);
+    return killTree(this.pid, sig);
   }
 
   /**

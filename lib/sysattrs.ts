@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CapabilityOptions, resolveCapabilities } from './capabilities';
-import { cgroupError, createCgroup, isCgroup2Directory, removeCgroup } from './cgroup';
+import { assertCgroup2Directory, cgroupError, createCgroup, removeCgroup } from './cgroup';
 import { SystemError, errnoOf, invalidArgType, invalidArgValue, unsupportedError } from './errors';
 import { platform, supported } from './platform';
 import { INT32_MAX, snapshotArray, snapshotOptions, validateBoolean, validateInteger, validateString } from './validate';
@@ -135,9 +135,7 @@ function idMap(value: unknown, name: string): string {
 
 function openCgroupDir(dir: string, made: boolean): number {
   // A cgroup made here a moment ago is one; a path the caller gave is checked.
-  if (!made && !isCgroup2Directory(dir)) {
-    throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: dir, context: `not a cgroup v2 directory '${dir}'` });
-  }
+  if (!made) assertCgroup2Directory(dir);
   try {
     return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);  // O_CLOEXEC (libuv)
   } catch (err) {

@@ -12,6 +12,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSpawn(env, exports);
   InitSignals(env, exports);
   InitUsers(env, exports);
+  InitTree(env, exports);
+  InitResources(env, exports);
   return exports;
 }
 

@@ -71,6 +71,8 @@ void InitExec(Napi::Env env, Napi::Object exports);
 void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitSignals(Napi::Env env, Napi::Object exports);
 void InitUsers(Napi::Env env, Napi::Object exports);
+void InitTree(Napi::Env env, Napi::Object exports);
+void InitResources(Napi::Env env, Napi::Object exports);
 
 }  // namespace procctl
 

@@ -44,6 +44,11 @@ struct ExecPlan {
   bool has_chroot = false;
   std::string chroot;
   std::string cgroup;           // non-empty: join this cgroup v2 directory first
+  // >= 0: exec the program open on this fd (fexecve) instead of `paths`:
+  // execveat(fd, "", AT_EMPTY_PATH), or /proc/self/fd/N where execveat is
+  // missing. Unless the file is ELF it stays open across the exec: a script's
+  // interpreter (and a binfmt_misc handler) is given /dev/fd/N and opens it.
+  int exec_fd = -1;
 };
 
 // Why ExecInPlace returned.

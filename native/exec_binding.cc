@@ -45,7 +45,7 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
 
   ExecPlan plan;
   plan.paths = StringArray(env, obj, "paths");
-  if (plan.paths.empty()) throw Napi::TypeError::New(env, "plan.paths must not be empty");
+  if (plan.paths.empty()) throw Napi::TypeError::New(env, "plan.paths must not be empty (with execFd: the fd's path, for messages)");
   plan.argv = StringArray(env, obj, "argv");
   plan.envp = StringArray(env, obj, "envp");
   for (double d : NumberArray(env, obj, "inheritFds")) {
@@ -97,6 +97,7 @@ Napi::Value ExecInPlaceJs(const Napi::CallbackInfo& info) {
     plan.cgroup = cgroup.As<Napi::String>().Utf8Value();
     if (plan.cgroup.empty() || plan.cgroup.find('\0') != std::string::npos) throw Napi::TypeError::New(env, "plan.cgroup must be a directory");
   }
+  plan.exec_fd = static_cast<int>(PropInteger(env, obj, "execFd", -1, 2147483647.0, -1, "plan."));
   Napi::Value reset_tty = Get(obj, "resetTty");
   plan.reset_tty = !reset_tty.IsBoolean() || reset_tty.As<Napi::Boolean>().Value();
 

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -251,6 +252,55 @@ int JoinCgroup(const std::string& dir) {
   return e;
 }
 
+// Whether the program open on `fd` must stay open across its exec. The kernel
+// runs a script ('#!', or a binfmt_misc format) by handing its interpreter the
+// path /dev/fd/N, which the interpreter opens after the exec: were the fd
+// close-on-exec (as exec's fd policy makes every fd not named, and as libuv
+// opens every file), execveat would fail with ENOENT. An ELF image is mapped
+// by the kernel itself and needs nothing left open.
+bool ExecFdNeedsKeeping(int fd) {
+  unsigned char magic[4];
+  ssize_t n = pread(fd, magic, sizeof magic, 0);
+#ifdef __linux__
+  if (n < 0) {
+    // O_PATH (or write-only): read the same file through a fresh descriptor.
+    char path[40];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int rfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (rfd >= 0) {
+      n = pread(rfd, magic, sizeof magic, 0);
+      close(rfd);
+    }
+  }
+#endif
+  // Unreadable: keep it, an ELF image runs either way.
+  return !(n == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F');
+}
+
+// execveat(fd, "", AT_EMPTY_PATH); before Linux 3.19 (or under a seccomp
+// profile without it) the /proc/self/fd/N path. Returns only on failure, with
+// errno set.
+void ExecFd(int fd, char* const* argv, char* const* envp) {
+#ifdef __linux__
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+  syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+  if (errno != ENOSYS && errno != EPERM) return;
+  char path[40];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  execve(path, argv, envp);
+#else
+  (void)fd;
+  (void)argv;
+  (void)envp;
+  errno = ENOSYS;
+#endif
+}
+
 // Errors after which execvp(3) goes on to the next PATH entry.
 bool TryNextCandidate(int err) {
   return err == ENOENT || err == ENOTDIR || err == ESTALE || err == ENODEV ||
@@ -349,6 +399,11 @@ bool DropAndExec(const ExecPlan& plan, char* const* argv, char* const* envp,
   for (int sig : plan.signal_mask) sigaddset(&final_mask, sig);
   pthread_sigmask(SIG_SETMASK, &final_mask, nullptr);
 
+  if (plan.exec_fd >= 0) {
+    ExecFd(plan.exec_fd, argv, envp);
+    Fail(failure, errno, "execveat", "execve");
+    return false;
+  }
   int first_eacces = -1;
   for (size_t i = 0; i < plan.paths.size(); i++) {
     execve(plan.paths[i].c_str(), argv, envp);
@@ -391,11 +446,15 @@ void ExecInPlace(const ExecPlan& plan, ExecFailure* failure) {
   for (int fd : plan.inherit_fds) {
     if (fd > 2) keep.push_back(fd);
   }
+  // Checks that change nothing: the program's fd and every named fd must be open.
+  if (plan.exec_fd >= 0) {
+    if (fcntl(plan.exec_fd, F_GETFD) < 0) return Fail(failure, errno, "fcntl", "fd");
+    if (plan.exec_fd > 2 && ExecFdNeedsKeeping(plan.exec_fd)) keep.push_back(plan.exec_fd);
+  }
   std::sort(keep.begin(), keep.end());
   keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
   const pid_t parent_before = getppid();
 
-  // Checks that change nothing: a named fd must be open.
   for (int fd : keep) {
     if (fcntl(fd, F_GETFD) < 0) return Fail(failure, errno, "fcntl", "inheritFds");
   }

@@ -3,6 +3,7 @@
  * outside (exit code, signal, output, /proc).
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import * as readline from 'node:readline';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -56,6 +57,17 @@ export function publicCopy(): PublicCopy {
   open(root);
   publicCopyMade = { root, fixtures: path.join(root, 'test', 'fixtures'), bin: path.join(root, 'bin', 'procctl.js'), env };
   return publicCopyMade;
+}
+
+/**
+ * Removes the public copy now. Call it from a suite's afterAll: vitest ends its
+ * worker processes without an 'exit' event, so the exit hook alone leaves the
+ * copy in the temp directory.
+ */
+export function removePublicCopy(): void {
+  if (publicCopyMade === null) return;
+  rmSync(publicCopyMade.root, { recursive: true, force: true });
+  publicCopyMade = null;
 }
 
 /** `extra` over the public copy's environment, with PROCCTL_ADDON kept pointing into the copy. */
@@ -241,4 +253,47 @@ export function startFixture(name: string, args: string[]): Promise<{ child: Chi
     });
     child.on('exit', (code) => reject(new Error(`fixture exited ${code}: ${err}`)));
   });
+}
+
+/** A fixture that reports JSON lines on stdout and takes commands on stdin, asked one step at a time. */
+export interface InteractiveFixture {
+  child: ChildProcess;
+  /** The next JSON line (rejects if the fixture exits first). */
+  next(): Promise<Record<string, any>>;
+  /** Writes `line` and a newline to its stdin. */
+  send(line: string): void;
+  exited: Promise<{ code: number | null; stderr: string }>;
+}
+
+/**
+ * Starts `node test/fixtures/<file> ...args` (`file` may also be a path of its
+ * own, such as an example) for a step-by-step conversation; it is added to
+ * {@link liveFixtures}.
+ */
+export function interactiveFixture(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): InteractiveFixture {
+  const argv = [process.execPath, path.isAbsolute(file) ? file : path.join(FIXTURES, file), ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  liveFixtures.push(child);
+  const queue: Record<string, any>[] = [];
+  const waiting: Array<(v: Record<string, any>) => void> = [];
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  readline.createInterface({ input: child.stdout! }).on('line', (l) => {
+    const msg = JSON.parse(l) as Record<string, any>;
+    if (waiting.length > 0) waiting.shift()!(msg);
+    else queue.push(msg);
+  });
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  return {
+    child,
+    next: () =>
+      queue.length > 0
+        ? Promise.resolve(queue.shift()!)
+        : new Promise((resolve, reject) => {
+            waiting.push(resolve);
+            void exited.then(({ code }) => reject(new Error(`${file} exited (${code}) before its next report: ${stderr}`)));
+          }),
+    send: (line) => child.stdin!.write(`${line}\n`),
+    exited,
+  };
 }
