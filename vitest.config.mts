@@ -8,6 +8,7 @@ const PATH = [...dirs, ...['/usr/local/sbin', '/usr/sbin', '/sbin'].filter((d) =
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // Separate processes, not worker threads: spawn and exec refuse to run from a
     // worker thread (PDEATHSIG follows the creating thread, NODE-PITFALLS 8, 14).
     pool: 'forks',

@@ -6,13 +6,12 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { interactiveFixture, killLiveFixtures, liveFixtures, procStat, removePublicCopy, runFixture, waitFor } from './helpers';
+import { interactiveFixture, killLiveFixtures, liveFixtures, procStat, runFixture, waitFor } from './helpers';
 
 const req = createRequire(import.meta.url);
 const p: typeof import('../lib/index') = req('../dist/index.js');
 
 afterEach(() => killLiveFixtures());
-afterAll(() => removePublicCopy());
 
 /** /proc/<pid>/limits as { 'Max open files': [soft, hard] } ('unlimited' kept as a string). */
 function limitsOf(pid: number): Record<string, [string, string]> {

@@ -151,6 +151,58 @@ describe('cgroup', () => {
     expect(fs.existsSync(dir)).toBe(true);
   });
 
+  const alivePid = (pid: number): boolean => {
+    const f = (() => {
+      try {
+        return procStat(pid);
+      } catch {
+        return null;
+      }
+    })();
+    return f !== null && f[3] !== 'Z';
+  };
+
+  it.runIf(cgroupWritable)("killTree() reaches a daemon that double-forked away, after the child was reaped; the cgroup then goes", async () => {
+    const daemonFile = path.join(os.tmpdir(), `procctl-daemon-${process.pid}`);
+    // sh starts a session-leading sleep in the background and exits at once:
+    // the sleep is re-parented away (to init or a subreaper), out of any tree.
+    const c = p.spawn('/bin/sh', ['-c', `setsid sleep 300 & echo $! > ${daemonFile}`], { cgroup: 'new', stdio: 'ignore' });
+    await c.exited;
+    const daemon = Number(fs.readFileSync(daemonFile, 'utf8'));
+    fs.rmSync(daemonFile);
+    expect(alivePid(daemon)).toBe(true);
+    expect(fs.readFileSync(path.join(c.cgroup!, 'cgroup.procs'), 'utf8').trim()).toBe(String(daemon));
+    expect(await c.killTree('SIGTERM')).toBe(1);
+    await waitFor(() => !alivePid(daemon), 10_000, 'the daemon to die');
+    await waitFor(() => !fs.existsSync(c.cgroup!), 10_000, 'the cgroup to be removed once empty');
+    expect(await c.killTree('SIGKILL')).toBe(0);
+  });
+
+  it.runIf(cgroupWritable)('killTree() ends a fast-forking tree as nobody (nproc 60) under cgroup new, and no process is left', async () => {
+    const bomb = 'while (1) { my $p = fork(); select(undef, undef, undef, 0.001) if !defined $p; }';
+    const c = p.spawn('perl', ['-e', bomb], { cgroup: 'new', user: 'nobody', rlimits: { nproc: 60 }, stdio: 'ignore' });
+    const procs = () => fs.readFileSync(path.join(c.cgroup!, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean);
+    await waitFor(() => procs().length >= 20, 20_000, 'the tree to grow');
+    const n = await c.killTree('SIGKILL');
+    expect(n).toBeGreaterThanOrEqual(20);
+    await c.exited;
+    await waitFor(() => !fs.existsSync(c.cgroup!) || procs().length === 0, 10_000, 'the cgroup to empty');
+  });
+
+  it('killTree() without a cgroup walks the tree: a setsid grandchild and a backgrounded great-grandchild', async () => {
+    const pids = path.join(os.tmpdir(), `procctl-walk-${process.pid}`);
+    const c = p.spawn('/bin/sh', ['-c', `setsid sh -c 'sleep 300 & echo $! >> ${pids}; echo $$ >> ${pids}; wait' & sleep 300`], { stdio: 'ignore' });
+    live.push(c);
+    await waitFor(() => fs.existsSync(pids) && fs.readFileSync(pids, 'utf8').trim().split('\n').length === 2, 10_000, 'the tree');
+    const [greatGrandchild, grandchild] = fs.readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    fs.rmSync(pids);
+    expect(procStat(grandchild!)[6]).toBe(String(grandchild));  // its own session
+    const n = await c.killTree();
+    expect(n).toBeGreaterThanOrEqual(4);  // sh, its sleep, the setsid sh, its sleep
+    await c.exited;
+    await waitFor(() => !alivePid(grandchild!) && !alivePid(greatGrandchild!), 10_000, 'the descendants to die');
+  });
+
   it('bad values are argument errors; a directory that is not a cgroup v2 is ENOTDIR at stage cgroup', () => {
     expect(() => p.spawn('/bin/true', [], { cgroup: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => p.spawn('/bin/true', [], { cgroup: { parent: 3 } as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, alive, interactiveFixture, killLiveFixtures, procStat, removePublicCopy, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, alive, interactiveFixture, killLiveFixtures, procStat, runFixture, waitFor } from './helpers';
 
 const req = createRequire(import.meta.url);
 const p: typeof import('../lib/index') = req('../dist/index.js');
@@ -124,7 +124,6 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  removePublicCopy();
   await waitFor(() => processesOf(userId(USER)).length === 0, 10_000, `no ${USER} process left`);
   await passwdTool('userdel', [USER]);
 });
