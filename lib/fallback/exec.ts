@@ -77,17 +77,23 @@ export function emulateExec(call: string, file: string, candidates: string[], op
   for (let fd = 0; fd <= top; fd++) stdio.push(fd <= 2 ? 'inherit' : opts.inheritFds.includes(fd) ? fd : 'ignore');
 
   const start = (): void => {
-    const child = spawn(program, opts.argv.slice(1), {
+    // Forwarding is in place before the program exists: a signal that arrives
+    // while it is being started waits and is sent right after, never lost.
+    let child: ReturnType<typeof spawn> | null = null;
+    const early: NodeJS.Signals[] = [];
+    const forward = (signal: NodeJS.Signals): void => {
+      if (child === null) early.push(signal);
+      else child.kill(signal);
+    };
+    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    child = spawn(program, opts.argv.slice(1), {
       argv0: opts.argv[0],
       env: envObject(opts.envp),
       cwd: opts.cwd,
       stdio,
       windowsHide: false,
     });
-    const forward = (signal: NodeJS.Signals): void => {
-      child.kill(signal);
-    };
-    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    for (const signal of early.splice(0)) child.kill(signal);
     if (child.pid !== undefined) registerOwnedChild(child.pid, `${call}-fallback`);
     child.on('error', (err: NodeJS.ErrnoException) => {
       // The program could not be started after all (it changed since the check).
