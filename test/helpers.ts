@@ -174,3 +174,18 @@ export function startFixture(name: string, args: string[]): Promise<{ child: Chi
     child.on('exit', (code) => reject(new Error(`fixture exited ${code}: ${err}`)));
   });
 }
+
+/** The tests run as root (CI does): credential drops, PID namespaces and subreapers are then tested for real. */
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * Skips the running test, printing why, when the suite does not run as root; as
+ * root it does nothing, so nothing is ever skipped in CI. Call it first in a test
+ * (or in a beforeEach for a block that needs root throughout): `needsRoot(ctx, 'switches to nobody')`.
+ */
+export function needsRoot(ctx: { skip: (note?: string) => never; task: { name: string } }, why: string): void {
+  if (isRoot) return;
+  const note = `needs root: ${why} (running as uid ${process.getuid?.()})`;
+  console.log(`skipped '${ctx.task.name}': ${note}`);
+  ctx.skip(note);
+}

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, procStat, ptyCommand, run as run_, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, procStat, ptyCommand, run as run_, runFixture, waitFor, needsRoot } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -70,7 +70,8 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
     expect(r.owned).toEqual([]);
   });
 
-  it('a child with every attribute, as seen in /proc', async () => {
+  it('a child with every attribute, as seen in /proc', async (ctx) => {
+    needsRoot(ctx, 'spawns as nobody');
     const r = await scenario(['attrs'], { PROCCTL_SPAWN_ENGINE: engine });
     expect(r.engine).toBe(engine === 'auto' ? 'clone3' : engine);
     expect(r.Uid).toBe('65534\t65534\t65534\t65534');
@@ -93,7 +94,8 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
 });
 
 describe('spawn as an unprivileged spawner', () => {
-  it("nobody asking for user 'root' fails at a credential stage, leaving nothing", async () => {
+  it("nobody asking for user 'root' fails at a credential stage, leaving nothing", async (ctx) => {
+    needsRoot(ctx, 'starts its spawner as nobody');
     // procctl starts the fixture as nobody; the fixture asks for root.
     const r = await p.run(process.execPath, [FIXTURE, 'asNobody'], {
       user: 'nobody', cwd: ROOT, env: { ...process.env, HOME: '/' } as Record<string, string>,
@@ -127,10 +129,11 @@ describe('spawn: parent-death signal', () => {
     });
   }
 
-  it.each([
+  it.for([
     ['SIGKILL', {}],
     ['SIGTERM', { user: 'nobody' }],
-  ])('%s reaches the child when the spawner is SIGKILLed (%j)', async (sig, extra) => {
+  ] as const)('%s reaches the child when the spawner is SIGKILLed (%j)', async ([sig, extra], ctx) => {
+    if ('user' in extra) needsRoot(ctx, 'spawns as nobody');
     const { spawner, pid } = await startSpawner({ parentDeathSignal: sig, ...extra });
     orphans.push(pid);
     expect(state(pid)).toMatch(/[SR]/);
@@ -219,7 +222,8 @@ describe('spawn: process state', () => {
     expect(r.message).toMatch(/main thread/);
   });
 
-  it('keeps the dumpable flag across a credential-dropping child', async () => {
+  it('keeps the dumpable flag across a credential-dropping child', async (ctx) => {
+    needsRoot(ctx, 'spawns as nobody');
     const r = await scenario(['dumpable']);
     expect(r).toEqual({ before: 1, after: 1, engine: 'clone3' });
   });
@@ -258,7 +262,8 @@ describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
     expect(r.status).toMatchObject({ signal: 'SIGKILL' });
   }
 
-  it('a terminal let go of with TIOCNOTTY is taken without privilege (root and nobody); the kernel\'s SIGHUP/SIGCONT are discarded', async () => {
+  it('a terminal let go of with TIOCNOTTY is taken without privilege (root and nobody); the kernel\'s SIGHUP/SIGCONT are discarded', async (ctx) => {
+    needsRoot(ctx, 'compares a root spawner with a nobody one');
     for (const asNobody of [false, true]) {
       const r = await underPty('free', asNobody);
       expect(r.uid).toBe(asNobody ? 65534 : 0);
@@ -268,7 +273,8 @@ describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
     }
   });
 
-  it('a terminal another session controls: taken by force as root (no SIGHUP sent); EPERM at tiocsctty as nobody', async () => {
+  it('a terminal another session controls: taken by force as root (no SIGHUP sent); EPERM at tiocsctty as nobody', async (ctx) => {
+    needsRoot(ctx, 'takes a terminal by force as root');
     const root = await underPty('steal', false);
     expectChildOwnsTty(root);
     expectClean(root);
