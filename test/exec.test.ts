@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, alive, openFds, procStatus, ptyCommand, run, runFixture, waitFor, zombieChildren, needsRoot } from './helpers';
+import { FIXTURES, ROOT, alive, openFds, procStatus, ptyCommand, run, runFixture, waitFor, zombieChildren, needsRoot, needsRealKernel, QEMU } from './helpers';
 
 const live: ChildProcess[] = [];
 afterEach(() => {
@@ -371,7 +371,8 @@ describe('credential drop in place', () => {
     process.kill(child, 'SIGKILL');
   });
 
-  it('a failing credential step names the step; what took effect is listed in unrestored, the rest restored', async () => {
+  it('a failing credential step names the step; what took effect is listed in unrestored, the rest restored', async (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
     const r = await fixture('step-fail', [], { uid: 65534, gid: 65534 });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, procStat, ptyCommand, run as run_, runFixture, waitFor, needsRoot } from './helpers';
+import { FIXTURES, ROOT, procStat, ptyCommand, run as run_, runFixture, waitFor, needsRoot, needsRealKernel, QEMU } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -51,7 +51,8 @@ function state(pid: number): string {
 const ENGINES = ['auto', 'clone', 'fork'] as const;
 
 describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
-  it('each stage is named; no zombie, no fd left behind', async () => {
+  it('each stage is named; no zombie, no fd left behind', async (ctx) => {
+    if (engine !== 'fork') needsRealKernel(ctx, QEMU.vfork);
     const r = await scenario(['failures'], { PROCCTL_SPAWN_ENGINE: engine });
     const res = r.res;
     expect(res.badCwd).toMatchObject({ name: 'SystemError', code: 'ENOENT', stage: 'chdir', syscall: 'chdir', errno: -2 });
@@ -72,6 +73,7 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
 
   it('a child with every attribute, as seen in /proc', async (ctx) => {
     needsRoot(ctx, 'spawns as nobody');
+    needsRealKernel(ctx, engine === 'fork' ? QEMU.procStat : QEMU.clone3);
     const r = await scenario(['attrs'], { PROCCTL_SPAWN_ENGINE: engine });
     expect(r.engine).toBe(engine === 'auto' ? 'clone3' : engine);
     expect(r.Uid).toBe('65534\t65534\t65534\t65534');
@@ -86,7 +88,8 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
     expect(r.status).toMatchObject({ signal: 'SIGKILL', shellCode: 137 });
   });
 
-  it('child_process children keep their exit events while procctl spawns', async () => {
+  it('child_process children keep their exit events while procctl spawns', async (ctx) => {
+    if (engine === 'auto') needsRealKernel(ctx, QEMU.clone3);
     const r = await scenario(['mixed'], { PROCCTL_SPAWN_ENGINE: engine });
     expect(r).toMatchObject({ result: 'ok', cpExits: 40, cpMatch: true, procctlMatch: true, zombies: [] });
     expect(r.engine).toBe(engine === 'auto' ? 'clone3' : engine);
@@ -177,7 +180,8 @@ describe('spawn: fds in a fresh process', () => {
 });
 
 describe('spawn at volume', () => {
-  it('2,000 spawns: no fd, memory or zombie growth', async () => {
+  it('2,000 spawns: no fd, memory or zombie growth', async (ctx) => {
+    needsRealKernel(ctx, QEMU.volume);
     // --expose-gc so the fixture's gc() calls run and RSS reflects live memory.
     const res = await run_(process.execPath, ['--expose-gc', FIXTURE, 'leak', '2000'], { cwd: ROOT, timeout: 120_000 });
     expect(res.stderr).toBe('');
@@ -194,13 +198,15 @@ describe('spawn at volume', () => {
     expect(Math.min(...r.phaseGrowthKb)).toBeLessThan(512);
   });
 
-  it('1,000 concurrent children, all reaped', async () => {
+  it('1,000 concurrent children, all reaped', async (ctx) => {
+    needsRealKernel(ctx, QEMU.volume);
     const r = await scenario(['concurrent', '1000'], {}, 120_000);
     expect(r).toMatchObject({ n: 1000, peak: 1000, ok: 1000, zombies: [], children: 0, owned: 0 });
     expect(r.fds1).toBe(r.fds0);
   });
 
-  it('1,000 concurrent children with the fork engine (SIGCHLD path), all reaped', async () => {
+  it('1,000 concurrent children with the fork engine (SIGCHLD path), all reaped', async (ctx) => {
+    needsRealKernel(ctx, QEMU.volume);
     const r = await scenario(['concurrent', '1000'], { PROCCTL_SPAWN_ENGINE: 'fork' }, 120_000);
     expect(r).toMatchObject({ n: 1000, ok: 1000, zombies: [], children: 0, owned: 0 });
     expect(r.fds1).toBe(r.fds0);
@@ -223,6 +229,7 @@ describe('spawn: process state', () => {
   });
 
   it('keeps the dumpable flag across a credential-dropping child', async (ctx) => {
+    needsRealKernel(ctx, QEMU.clone3);
     needsRoot(ctx, 'spawns as nobody');
     const r = await scenario(['dumpable']);
     expect(r).toEqual({ before: 1, after: 1, engine: 'clone3' });
@@ -263,6 +270,7 @@ describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
   }
 
   it('a terminal let go of with TIOCNOTTY is taken without privilege (root and nobody); the kernel\'s SIGHUP/SIGCONT are discarded', async (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
     needsRoot(ctx, 'compares a root spawner with a nobody one');
     for (const asNobody of [false, true]) {
       const r = await underPty('free', asNobody);
@@ -274,6 +282,7 @@ describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
   });
 
   it('a terminal another session controls: taken by force as root (no SIGHUP sent); EPERM at tiocsctty as nobody', async (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
     needsRoot(ctx, 'takes a terminal by force as root');
     const root = await underPty('steal', false);
     expectChildOwnsTty(root);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { procStat, procStatus, waitFor, alive, zombieChildren, needsRoot } from './helpers';
+import { procStat, procStatus, waitFor, alive, zombieChildren, needsRoot, needsRealKernel, QEMU } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -126,7 +126,8 @@ describe('spawn: session, group, limits, umask', () => {
     expect(c.pgid).toBe(c.pid);
   });
 
-  it('processGroup 0 makes a new group in our session; processGroup N joins it', () => {
+  it('processGroup 0 makes a new group in our session; processGroup N joins it', (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
     const leader = start('sleep', ['100'], { processGroup: 0 });
     const st = procStat(leader.pid);
     expect(Number(st[5])).toBe(leader.pid);
@@ -255,7 +256,8 @@ describe('spawn: Subprocess', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('kill() goes through the pidfd; returns false once reaped', async () => {
+  it('kill() goes through the pidfd; returns false once reaped', async (ctx) => {
+    needsRealKernel(ctx, QEMU.clone3);
     const c = p.spawn('sleep', ['100'], { stdio: 'ignore' });
     expect(c.engine).toBe('clone3');
     expect(children.ownerOf(c.pid)).toBe('procctl');
