@@ -296,6 +296,26 @@ describe('Windows: the install builds nothing and the JS fallbacks run', () => {
   });
 });
 
+describe('no prebuild for this machine: the install builds from source, offline', () => {
+  it("node-gyp builds against this Node's own headers (--nodedir), downloading nothing", () => {
+    const r = freshInstall('consumer-source');
+    expect(r.code).toBe(0);
+    const mod = path.join(r.dir, 'node_modules', 'procctl');
+    rmSync(path.join(mod, 'prebuilds'), { recursive: true });
+    // An empty HOME: no ~/.npmrc nodedir and no node-gyp header cache to fall back on;
+    // npm offline, so a header download would fail the build.
+    const home = path.join(work, 'empty-home');
+    mkdirSync(home);
+    const rebuilt = npm(['rebuild', 'procctl', '--foreground-scripts'], r.dir, { HOME: home, PATH: `${bareBin}:/usr/bin:/bin` });
+    expect(rebuilt.code).toBe(0);
+    const headers = path.resolve(path.dirname(realpathSync(process.execPath)), '..');
+    expect(rebuilt.stderr).toContain(`procctl: building the addon from source: node-gyp rebuild --nodedir=${headers}`);
+    expect(existsSync(path.join(home, '.cache', 'node-gyp'))).toBe(false);
+    const probe = sh(process.execPath, ['-e', "const p = require('procctl'); console.log(require('node-gyp-build').path(require('path').dirname(require.resolve('procctl/package.json'))), p.supported.spawn)"], { cwd: r.dir, env: consumerEnv() });
+    expect(probe.stdout).toBe(`${path.join(mod, 'build', 'Release', 'procctl.node')} true\n`);
+  }, 900_000);
+});
+
 describe('no usable prebuild and no compiler: the install fails saying what to do', () => {
   it('names the missing compiler, make, Python and headers, and never downloads', () => {
     const copy = path.join(work, 'no-prebuild');
