@@ -463,7 +463,8 @@ describe('fallback (PROCCTL_PLATFORM=win32): spawn, forward signals, exit with i
     const s = start(path.join(FIXTURES, 'exec-fallback.cjs'), ['forward'], env);
     await waitFor(() => s.lines.includes('ready'), 10_000, 'child ready');
     s.child.kill('SIGTERM');
-    const code = await new Promise<number | null>((res) => s.child.on('exit', (c) => res(c)));
+    // 'close', not 'exit': the program's last line may still be in the pipe when the process exits.
+    const code = await new Promise<number | null>((res) => s.child.on('close', (c) => res(c)));
     expect(s.lines).toContain('child got TERM');
     expect(code).toBe(3);
   });
