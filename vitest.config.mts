@@ -10,7 +10,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     // Separate processes, not worker threads: spawn and exec refuse to run from a
-    // worker thread (PDEATHSIG follows the creating thread, NODE-PITFALLS 8, 14).
+    // worker thread (PDEATHSIG follows the creating thread).
     pool: 'forks',
     env: { PATH },
     testTimeout: 60_000,

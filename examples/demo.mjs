@@ -78,6 +78,8 @@ if (supported.spawn) {
   if (process.getuid?.() === 0) {
     const id = await run('id', [], { user: 'nobody' });
     say("run('id', { user: 'nobody' })", id.stdout.trim());
+  } else {
+    say("run('id', { user: 'nobody' })", `left out: switching to another user needs root (this is uid ${process.getuid?.()})`);
   }
   const child = spawn('sleep', ['30'], { setsid: true, parentDeathSignal: 'SIGKILL', stdio: ['ignore', 'ignore', 'ignore'] });
   const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');

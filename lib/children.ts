@@ -1,7 +1,7 @@
 /**
  * Who owns which child. A Reaper (wait4(-1)-style reaping) must never reap a
  * child that somebody else waits for by pid: libuv (child_process) drops a child
- * silently when it finds it already reaped (NODE-PITFALLS 16), and a procctl
+ * silently when it finds it already reaped, and a procctl
  * Subprocess would lose its status. Owners register their pids here; the Reaper
  * reaps only pids nobody registered.
  *

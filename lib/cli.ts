@@ -58,11 +58,14 @@ export async function main(argv: readonly string[]): Promise<void> {
         finish(2);
         return;
       default:
-        throw new UsageError(`unknown command '${command}' (expected init or exec)`);
+        throw new UsageError(`unknown command '${command}': the commands are init and exec (run 'procctl --help')`, true);
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      complain(command === 'init' || command === 'exec' ? command : 'usage', err.message);
+      // init's messages are its own (lib/cli/init.ts); exec's and the top level's end with where to look.
+      if (command === 'init') complain('init', err.message);
+      else if (command === 'exec') complain('exec', err.saysWhatToDo ? err.message : `${err.message} (run 'procctl exec --help')`);
+      else complain('', err.message);
       finish(2);
       return;
     }

@@ -1,6 +1,6 @@
 /**
  * True process replacement: `execve`, `execvp` and `reexec`, with the state Node
- * leaves behind cleaned first (NODE-PITFALLS 1-8) and an optional in-place
+ * leaves behind cleaned first and an optional in-place
  * credential drop (gosu / setpriv style).
  *
  * What happens, in order:

@@ -1,8 +1,8 @@
 /**
  * File descriptor flags that decide what crosses exec and spawn.
  *
- * Node marks every fd it opens close-on-exec (stdio included, NODE-PITFALLS 3) and
- * puts pipes it uses into non-blocking mode (4). These calls read and change both.
+ * Node marks every fd it opens close-on-exec (stdio included) and puts pipes it
+ * uses into non-blocking mode. These calls read and change both.
  */
 import { requireNative } from './platform';
 import { validateBoolean, validateFd } from './validate';

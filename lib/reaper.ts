@@ -2,7 +2,7 @@
  * The Reaper: reaps the orphans that land on this process (as PID 1, or as a
  * child subreaper) without ever stealing a child somebody else waits for.
  *
- * Whose child is whose (NODE-PITFALLS 16-18):
+ * Whose child is whose:
  * - procctl `Subprocess` children are registered in lib/children.ts by spawn;
  * - `child_process` children are registered here: while a Reaper runs,
  *   `ChildProcess.prototype.spawn` is wrapped to register `this.pid` right after

@@ -2,7 +2,7 @@
  * Users and groups by name or id, resolved in the parent before any fork or exec,
  * and the gosu-style `user[:group]` spec.
  *
- * Rules (DESIGN.md): a number is an id; a string of digits is an id too (as in
+ * Rules: a number is an id; a string of digits is an id too (as in
  * gosu); any other string is a name that must exist. Unknown names are errors,
  * never a silent run as root.
  */

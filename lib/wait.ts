@@ -3,7 +3,7 @@
  *
  * Reaping children you do not own steals them from child_process: libuv waits
  * for its children by pid, and a child someone else reaped first never gets its
- * `'exit'` event (NODE-PITFALLS 16). `wait4(-1)` and `reapZombies()` are for
+ * `'exit'` event. `wait4(-1)` and `reapZombies()` are for
  * processes that own every child they may reap (a PID 1 with no child_process
  * use). The Reaper skips children that child_process or procctl own.
  */

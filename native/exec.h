@@ -1,6 +1,7 @@
 // Mechanics of in-place exec: put the calling process into the state a fresh
-// program expects (NODE-PITFALLS 1-5), drop credentials, execve(), and on
-// failure put every reversible change back. Plain C++, no N-API types.
+// program expects (default signals, an empty mask, blocking inheritable stdio),
+// drop credentials, execve(), and on failure put every reversible change back.
+// Plain C++, no N-API types.
 #pragma once
 
 #include <sys/types.h>

@@ -22,9 +22,12 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
+
+#ifdef __linux__
+#include <sys/syscall.h>  // SYS_tgkill: macOS has no such header
+#endif
 
 namespace procctl {
 

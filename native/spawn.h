@@ -1,7 +1,7 @@
 // Spawn mechanics: the plain structs the binding fills in before the clone, and
 // the engines that start a child from them. No N-API types here.
 //
-// Everything the child needs is prepared in the parent (SPAWN-CHECKLIST step 1):
+// Everything the child needs is prepared in the parent, before the clone:
 // C arrays for argv/envp/exec candidates, numeric credentials, the fd map. The
 // child code (spawn_child.cc) only reads these and makes raw system calls.
 #pragma once

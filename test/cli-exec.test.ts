@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ROOT, run } from './helpers';
+import { ROOT, run, needsRoot } from './helpers';
 
 const BIN = path.join(ROOT, 'bin', 'procctl.js');
 // Prints what a user would check after a privilege drop.
@@ -22,7 +22,8 @@ async function execAs(spec: string, extra: string[] = []) {
 }
 
 describe('procctl exec', () => {
-  it('named user: uid, gid, the user\'s groups and HOME; same PID (exec in place)', async () => {
+  it('named user: uid, gid, the user\'s groups and HOME; same PID (exec in place)', async (ctx) => {
+    needsRoot(ctx, 'switches to nobody');
     const r = await execAs('nobody');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -34,7 +35,8 @@ describe('procctl exec', () => {
     expect(r.shellPid).toBe(r.pid);
   });
 
-  it('USER:GROUP brings exactly GROUP; names and ids mix', async () => {
+  it('USER:GROUP brings exactly GROUP; names and ids mix', async (ctx) => {
+    needsRoot(ctx, 'switches to nobody');
     const named = await execAs('nobody:users');
     expect(named.id).toBe('65534:100:nobody:users');
     expect(named.gid).toBe('100 100 100 100');
@@ -47,7 +49,8 @@ describe('procctl exec', () => {
     expect(mixed2.home).toBe('/nonexistent');
   });
 
-  it('numeric ids with no passwd entry: gid = uid unless given, no groups, HOME=/', async () => {
+  it('numeric ids with no passwd entry: gid = uid unless given, no groups, HOME=/', async (ctx) => {
+    needsRoot(ctx, 'switches to uids without passwd entries');
     const bare = await execAs('4321');
     expect(bare.code).toBe(0);
     expect(bare.uid).toBe('4321 4321 4321 4321');
@@ -60,7 +63,8 @@ describe('procctl exec', () => {
     expect(both.groups).toBe('4322');
   });
 
-  it('an empty USER keeps the current user; --groups and --clear-groups', async () => {
+  it('an empty USER keeps the current user; --groups and --clear-groups', async (ctx) => {
+    needsRoot(ctx, "sets root's groups");
     const keep = await execAs(':games');
     expect(keep.uid).toBe('0 0 0 0');
     expect(keep.gid).toBe('60 60 60 60');
@@ -82,9 +86,64 @@ describe('procctl exec', () => {
     }
     const badGroup = await run(process.execPath, [BIN, 'exec', '--groups', 'users,nope', 'nobody', 'true']);
     expect(badGroup.code).toBe(1);
+    // The entry that failed is named, not the (good) user spec.
+    expect(badGroup.stderr.trim()).toBe(
+      "procctl exec: invalid --groups entry 'nope': 'nope' is not a group in the group database (give group names from the group database or numeric gids, comma-separated)",
+    );
+    const badUser = await run(process.execPath, [BIN, 'exec', 'no-such-user', 'true']);
+    expect(badUser.stderr.trim()).toBe(
+      "procctl exec: invalid user spec 'no-such-user': 'no-such-user' is not a user in the passwd database (USER is a name from the passwd database or a numeric uid, GROUP a name from the group database or a numeric gid)",
+    );
   });
 
-  it('--setsid, --no-new-privs, --umask, --pdeathsig, --keep-fd', async () => {
+  it('without the native addon: says so and how to get it back, not "invalid user spec"', async () => {
+    const r = await run(process.execPath, [BIN, 'exec', 'nobody', 'sh', '-c', 'echo RAN'], { env: { ...process.env, PROCCTL_NO_ADDON: '1' } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(
+      "procctl exec: the native addon is not available (disabled by PROCCTL_NO_ADDON=1); reinstall with 'npm rebuild procctl', which needs a prebuilt binary for this platform or a C++ compiler, make and Python",
+    );
+    const win = await run(process.execPath, [BIN, 'exec', 'nobody', 'true'], { env: { ...process.env, PROCCTL_PLATFORM: 'win32' } });
+    expect(win.code).toBe(1);
+    expect(win.stderr.trim()).toBe('procctl exec: not available on Windows: dropping privileges and exec-ing in place need Linux or macOS');
+  });
+
+  it('options after USER: a usage error (status 2) that says options go before USER', async () => {
+    const r = await run(process.execPath, [BIN, 'exec', 'nobody', '--umask', '027', 'sh', '-c', 'echo RAN']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(
+      "procctl exec: '--umask' after USER 'nobody' would be run as the command: options go before USER (procctl exec --umask ... nobody command); to run a program whose name starts with '-', give its path (./--umask)",
+    );
+  });
+
+  it('a PATH directory the target user cannot search: 126, naming the candidate and what to do', async (ctx) => {
+    needsRoot(ctx, 'switches to nobody');
+    // A 0700 directory first in PATH (as /root/... often is): execvp(3) reports EACCES for it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'procctl-exec-'));
+    try {
+      chmodSync(dir, 0o700);
+      const r = await run(process.execPath, [BIN, 'exec', 'nobody', 'no-such-command-anywhere'], { env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` } });
+      expect(r.code).toBe(126);
+      expect(r.stderr.trim()).toBe(
+        `procctl exec: cannot run 'no-such-command-anywhere': permission denied: uid 65534 gid 65534 cannot search a directory of ${dir}/no-such-command-anywhere, ` +
+          "a PATH candidate, and no other PATH directory has it; give the command's full path or a PATH that USER can search",
+      );
+      // A file that is there but not executable for the user is named as such.
+      writeFileSync(path.join(dir, 'f'), '#!/bin/sh\n', { mode: 0o700 });
+      chmodSync(dir, 0o755);
+      const notExec = await run(process.execPath, [BIN, 'exec', 'nobody', path.join(dir, 'f')]);
+      expect(notExec.code).toBe(126);
+      expect(notExec.stderr.trim()).toBe(
+        `procctl exec: cannot run '${path.join(dir, 'f')}': permission denied: ${path.join(dir, 'f')} is not executable by uid 65534 gid 65534 (check its mode and its directories' modes)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--setsid, --no-new-privs, --umask, --pdeathsig, --keep-fd', async (ctx) => {
+    needsRoot(ctx, 'switches to nobody');
     const script = 'echo "sid=$(cut -d" " -f6 /proc/$$/stat) pid=$$ nnp=$(grep ^NoNewPrivs: /proc/self/status | cut -f2) umask=$(umask) fd5=$(cat <&5)"';
     const dir = mkdtempSync(path.join(tmpdir(), 'procctl-exec-'));
     try {
@@ -104,7 +163,8 @@ describe('procctl exec', () => {
     }
   });
 
-  it('`--` ends the options; options after USER belong to the command', async () => {
+  it('`--` ends the options; options after USER belong to the command', async (ctx) => {
+    needsRoot(ctx, 'switches to nobody');
     const r = await run(process.execPath, [BIN, 'exec', '--', 'nobody', 'sh', '-c', 'echo "$(id -un) $*"', 'x', '--help', '-V', '--setsid']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -119,7 +179,9 @@ describe('procctl exec', () => {
     // (a PATH entry nobody cannot search, like /root/..., would make it EACCES -> 126, as execvp(3))
     const missing = await run(process.execPath, [BIN, 'exec', 'nobody', 'no-such-command-anywhere'], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
     expect(missing.code).toBe(127);
-    expect(missing.stderr.trim()).toBe("procctl exec: cannot run 'no-such-command-anywhere': no such file or directory");
+    expect(missing.stderr.trim()).toBe(
+      "procctl exec: cannot run 'no-such-command-anywhere': no such file or directory in PATH (/usr/bin:/bin); check the name, or give its full path",
+    );
     const dir = mkdtempSync(path.join(tmpdir(), 'procctl-exec-'));
     try {
       writeFileSync(path.join(dir, 's'), '#!/bin/sh\n', { mode: 0o644 });
@@ -151,6 +213,8 @@ describe('procctl exec', () => {
     const help = await run(process.execPath, [BIN, 'exec', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: procctl exec');
+    // The help's exit statuses are the ones the checks below observe.
+    expect(help.stdout).toContain('Exit status: 2 for a usage error (an unknown option, a bad option value, a\nmissing USER or command); 1 when USER[:GROUP] or a --groups entry does not\nresolve');
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) {
       const version = await run(process.execPath, [BIN, 'exec', flag]);
@@ -175,13 +239,24 @@ describe('procctl exec', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toContain(text);
+      expect(r.stderr).toMatch(/^procctl exec: .*\(run 'procctl exec --help'\)\n$/);
     }
     const short = await run(process.execPath, [BIN, 'exec', 'nobody']);
     expect(short.code).toBe(2);
+    expect(short.stderr.trim()).toBe("procctl exec: no command given after 'nobody' (usage: procctl exec [options] USER[:GROUP] command [args...])");
     const both = await run(process.execPath, [BIN, 'exec', '--groups', 'users', '--clear-groups', 'nobody', 'true']);
     expect(both.code).toBe(2);
     const umask = await run(process.execPath, [BIN, 'exec', '--umask', '999', 'nobody', 'true']);
     expect(umask.code).toBe(2);
     expect(umask.stderr).toContain('--umask');
+  });
+});
+
+describe('procctl (top level)', () => {
+  it('an unknown command: status 2, one line in the same form as every other error', async () => {
+    const r = await run(process.execPath, [BIN, 'bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("procctl: unknown command 'bogus': the commands are init and exec (run 'procctl --help')\n");
   });
 });

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, alive, openFds, procStatus, ptyCommand, run, runFixture, waitFor, zombieChildren } from './helpers';
+import { FIXTURES, ROOT, alive, openFds, procStatus, ptyCommand, run, runFixture, waitFor, zombieChildren, needsRoot, needsRealKernel, QEMU } from './helpers';
 
 const live: ChildProcess[] = [];
 afterEach(() => {
@@ -298,7 +298,8 @@ describe('failures: a clear error and the process goes on as before', () => {
 });
 
 describe('credential drop in place', () => {
-  it("user 'nobody' with groups sets all four Uid/Gid fields and Groups", async () => {
+  it("user 'nobody' with groups sets all four Uid/Gid fields and Groups", async (ctx) => {
+    needsRoot(ctx, 'drops credentials to nobody');
     const s = start(path.join(FIXTURES, FIXTURE), ['credentials', JSON.stringify({ user: 'nobody', groups: ['daemon'] })]);
     const { pid } = (await s.json(0)) as { pid: number };
     await waitFor(() => s.lines.includes('ready'), 10_000, 'ready');
@@ -312,7 +313,8 @@ describe('credential drop in place', () => {
     expect(s.lines).toContain(`Groups:\t${daemonGid} `);
   });
 
-  it("groups: 'init' gives the user's groups from the group database, as `id -G` lists them", async () => {
+  it("groups: 'init' gives the user's groups from the group database, as `id -G` lists them", async (ctx) => {
+    needsRoot(ctx, 'drops credentials to nobody');
     // A user of our own with supplementary groups, so 'init' is not just the primary group.
     const user = 'procctl_exec';
     for (let attempt = 0; ; attempt++) {
@@ -343,14 +345,16 @@ describe('credential drop in place', () => {
     expect(st.Groups.trim().split(/\s+/).map(Number).sort((a, b) => a - b)).toEqual(ids);
   });
 
-  it("user alone clears root's supplementary groups", async () => {
+  it("user alone clears root's supplementary groups", async (ctx) => {
+    needsRoot(ctx, "clears root's supplementary groups");
     const s = start(path.join(FIXTURES, FIXTURE), ['credentials', JSON.stringify({ user: 'nobody' })]);
     const { pid } = (await s.json(0)) as { pid: number };
     await waitFor(() => s.lines.includes('ready'), 10_000, 'ready');
     expect(procStatus(pid).Groups).toBe('');
   });
 
-  it('parentDeathSignal survives the drop: the exec\'d program dies with its parent', async () => {
+  it('parentDeathSignal survives the drop: the exec\'d program dies with its parent', async (ctx) => {
+    needsRoot(ctx, 'drops credentials to nobody');
     const r = await fixture('pdeath-parent', [JSON.stringify({ user: 'nobody', parentDeathSignal: 'SIGKILL' })]);
     const { child, output } = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(output).toContain('Uid:\t65534');
@@ -358,7 +362,8 @@ describe('credential drop in place', () => {
     await waitFor(() => !alive(child), 5000, 'exec\'d program killed by its death signal');
   });
 
-  it('control: without parentDeathSignal the program outlives its parent', async () => {
+  it('control: without parentDeathSignal the program outlives its parent', async (ctx) => {
+    needsRoot(ctx, 'drops credentials to nobody');
     const r = await fixture('pdeath-parent', [JSON.stringify({ user: 'nobody' })]);
     const { child } = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     await new Promise((res) => setTimeout(res, 500));
@@ -366,7 +371,8 @@ describe('credential drop in place', () => {
     process.kill(child, 'SIGKILL');
   });
 
-  it('a failing credential step names the step; what took effect is listed in unrestored, the rest restored', async () => {
+  it('a failing credential step names the step; what took effect is listed in unrestored, the rest restored', async (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
     const r = await fixture('step-fail', [], { uid: 65534, gid: 65534 });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
@@ -382,7 +388,8 @@ describe('credential drop in place', () => {
     expect(out.before.uid).toBe('65534\t65534\t65534\t65534');
   });
 
-  it('checks the target user can execute the file before any irreversible change', async () => {
+  it('checks the target user can execute the file before any irreversible change', async (ctx) => {
+    needsRoot(ctx, 'compares a check as root with the target user nobody');
     const r = await fixture('preflight');
     const out = JSON.parse(r.stdout);
     expect(out.r).toMatchObject({ code: 'EACCES', syscall: 'execve', stage: 'execve' });
@@ -456,7 +463,8 @@ describe('fallback (PROCCTL_PLATFORM=win32): spawn, forward signals, exit with i
     const s = start(path.join(FIXTURES, 'exec-fallback.cjs'), ['forward'], env);
     await waitFor(() => s.lines.includes('ready'), 10_000, 'child ready');
     s.child.kill('SIGTERM');
-    const code = await new Promise<number | null>((res) => s.child.on('exit', (c) => res(c)));
+    // 'close', not 'exit': the program's last line may still be in the pipe when the process exits.
+    const code = await new Promise<number | null>((res) => s.child.on('close', (c) => res(c)));
     expect(s.lines).toContain('child got TERM');
     expect(code).toBe(3);
   });

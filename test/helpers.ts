@@ -297,3 +297,42 @@ export function interactiveFixture(file: string, args: string[], env: NodeJS.Pro
     exited,
   };
 }
+
+/** The tests run as root (CI does): credential drops, PID namespaces and subreapers are then tested for real. */
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * Skips the running test, printing why, when the suite does not run as root; as
+ * root it does nothing, so nothing is ever skipped in CI. Call it first in a test
+ * (or in a beforeEach for a block that needs root throughout): `needsRoot(ctx, 'switches to nobody')`.
+ */
+export function needsRoot(ctx: { skip: (note?: string) => never; task: { name: string } }, why: string): void {
+  if (isRoot) return;
+  const note = `needs root: ${why} (running as uid ${process.getuid?.()})`;
+  console.log(`skipped '${ctx.task.name}': ${note}`);
+  ctx.skip(note);
+}
+
+/**
+ * Set (to 'qemu-user') by .ci/run for the arm64 run, where the tests' Node and
+ * children are emulated. Some kernel behaviour reaches an emulated process only
+ * through qemu's imitation of it.
+ */
+export const emulator = process.env.PROCCTL_TEST_EMULATOR ?? '';
+
+/** Skips the running test, printing why, under an emulator that does not reproduce what it checks. */
+export function needsRealKernel(ctx: { skip: (note?: string) => never; task: { name: string } }, why: string): void {
+  if (!emulator) return;
+  const note = `not under ${emulator}: ${why}`;
+  console.log(`skipped '${ctx.task.name}': ${note}`);
+  ctx.skip(note);
+}
+
+/** Why each kind of test cannot run under qemu-user (its linux-user emulation). */
+export const QEMU = {
+  procStat: 'qemu-user makes up /proc/self/stat for an emulated process (session, pgrp and tty read 0)',
+  subreaper: 'qemu-user rejects PR_SET_CHILD_SUBREAPER with EINVAL',
+  clone3: 'qemu-user has no clone3, so spawn cannot use the clone3 engine',
+  vfork: "qemu-user runs clone(CLONE_VM|CLONE_VFORK) as a plain fork, so the clone engine's child cannot report its error to the parent",
+  volume: 'thousands of emulated spawns take minutes under qemu-user; the native runs check the growth',
+} as const;

@@ -1,7 +1,7 @@
 // prctl calls in child fixtures, observed through /proc/<pid> and wait4 from outside.
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { killLiveFixtures, procStatus, runFixture, startFixture } from './helpers';
+import { killLiveFixtures, procStatus, runFixture, startFixture, needsRealKernel, QEMU } from './helpers';
 
 afterEach(killLiveFixtures);
 
@@ -11,7 +11,8 @@ describe('parent-death signal', () => {
     expect(report).toMatchObject({ before: null, after: 'SIGUSR2', cleared: null, byNumber: 'SIGKILL' });
   });
 
-  it('kills the fixture when its parent is SIGKILLed', async () => {
+  it('kills the fixture when its parent is SIGKILLed', async (ctx) => {
+    needsRealKernel(ctx, QEMU.subreaper);
     const r = await runFixture('pdeath-top.cjs', ['SIGTERM']);
     expect(r.stderr).toBe('');
     const report = JSON.parse(r.stdout);
@@ -20,7 +21,8 @@ describe('parent-death signal', () => {
     expect(report.exitCode).toBe(null);
   });
 
-  it('delivers the signal asked for (SIGHUP)', async () => {
+  it('delivers the signal asked for (SIGHUP)', async (ctx) => {
+    needsRealKernel(ctx, QEMU.subreaper);
     const r = await runFixture('pdeath-top.cjs', ['SIGHUP']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -29,7 +31,8 @@ describe('parent-death signal', () => {
 });
 
 describe('child subreaper', () => {
-  it('adopts an orphaned grandchild, which it can then reap', async () => {
+  it('adopts an orphaned grandchild, which it can then reap', async (ctx) => {
+    needsRealKernel(ctx, QEMU.subreaper);
     const r = await runFixture('subreaper.cjs');
     expect(r.stderr).toBe('');
     const report = JSON.parse(r.stdout);
@@ -39,7 +42,8 @@ describe('child subreaper', () => {
     expect(report.reaped).toEqual({ pid: report.orphan, signal: 'SIGTERM', shellCode: 143 });
   });
 
-  it('without it, the orphan goes elsewhere', async () => {
+  it('without it, the orphan goes elsewhere', async (ctx) => {
+    needsRealKernel(ctx, QEMU.subreaper);
     const r = await runFixture('subreaper.cjs', ['off']);
     const report = JSON.parse(r.stdout);
     expect(report.after).toBe(false);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, procStat, ptyCommand, publicCopy, publicEnv, run as run_, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, procStat, ptyCommand, publicCopy, publicEnv, run as run_, runFixture, waitFor, needsRoot, needsRealKernel, QEMU } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -51,7 +51,8 @@ function state(pid: number): string {
 const ENGINES = ['auto', 'clone', 'fork'] as const;
 
 describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
-  it('each stage is named; no zombie, no fd left behind', async () => {
+  it('each stage is named; no zombie, no fd left behind', async (ctx) => {
+    if (engine !== 'fork') needsRealKernel(ctx, QEMU.vfork);
     const r = await scenario(['failures'], { PROCCTL_SPAWN_ENGINE: engine });
     const res = r.res;
     expect(res.badCwd).toMatchObject({ name: 'SystemError', code: 'ENOENT', stage: 'chdir', syscall: 'chdir', errno: -2 });
@@ -70,7 +71,9 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
     expect(r.owned).toEqual([]);
   });
 
-  it('a child with every attribute, as seen in /proc', async () => {
+  it('a child with every attribute, as seen in /proc', async (ctx) => {
+    needsRoot(ctx, 'spawns as nobody');
+    needsRealKernel(ctx, engine === 'fork' ? QEMU.procStat : QEMU.clone3);
     const r = await scenario(['attrs'], { PROCCTL_SPAWN_ENGINE: engine });
     expect(r.engine).toBe(engine === 'auto' ? 'clone3' : engine);
     expect(r.Uid).toBe('65534\t65534\t65534\t65534');
@@ -85,7 +88,8 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
     expect(r.status).toMatchObject({ signal: 'SIGKILL', shellCode: 137 });
   });
 
-  it('child_process children keep their exit events while procctl spawns', async () => {
+  it('child_process children keep their exit events while procctl spawns', async (ctx) => {
+    if (engine === 'auto') needsRealKernel(ctx, QEMU.clone3);
     const r = await scenario(['mixed'], { PROCCTL_SPAWN_ENGINE: engine });
     expect(r).toMatchObject({ result: 'ok', cpExits: 40, cpMatch: true, procctlMatch: true, zombies: [] });
     expect(r.engine).toBe(engine === 'auto' ? 'clone3' : engine);
@@ -93,7 +97,8 @@ describe.each(ENGINES)('spawn failures (engine %s)', (engine) => {
 });
 
 describe('spawn as an unprivileged spawner', () => {
-  it("nobody asking for user 'root' fails at a credential stage, leaving nothing", async () => {
+  it("nobody asking for user 'root' fails at a credential stage, leaving nothing", async (ctx) => {
+    needsRoot(ctx, 'starts its spawner as nobody');
     // procctl starts the fixture as nobody; the fixture asks for root.
     // From the world-readable copy: the checkout may be in a directory nobody cannot enter.
     const pub = publicCopy();
@@ -129,10 +134,11 @@ describe('spawn: parent-death signal', () => {
     });
   }
 
-  it.each([
+  it.for([
     ['SIGKILL', {}],
     ['SIGTERM', { user: 'nobody' }],
-  ])('%s reaches the child when the spawner is SIGKILLed (%j)', async (sig, extra) => {
+  ] as const)('%s reaches the child when the spawner is SIGKILLed (%j)', async ([sig, extra], ctx) => {
+    if ('user' in extra) needsRoot(ctx, 'spawns as nobody');
     const { spawner, pid } = await startSpawner({ parentDeathSignal: sig, ...extra });
     orphans.push(pid);
     expect(state(pid)).toMatch(/[SR]/);
@@ -176,7 +182,8 @@ describe('spawn: fds in a fresh process', () => {
 });
 
 describe('spawn at volume', () => {
-  it('2,000 spawns: no fd, memory or zombie growth', async () => {
+  it('2,000 spawns: no fd, memory or zombie growth', async (ctx) => {
+    needsRealKernel(ctx, QEMU.volume);
     // --expose-gc so the fixture's gc() calls run and RSS reflects live memory.
     // Counted work, no clock inside: only this bound is wall time, generous for
     // a machine with every core busy.
@@ -195,13 +202,15 @@ describe('spawn at volume', () => {
     expect(Math.min(...r.phaseGrowthKb)).toBeLessThan(512);
   }, 300_000);
 
-  it('1,000 concurrent children, all reaped', async () => {
+  it('1,000 concurrent children, all reaped', async (ctx) => {
+    needsRealKernel(ctx, QEMU.volume);
     const r = await scenario(['concurrent', '1000'], {}, 280_000);
     expect(r).toMatchObject({ n: 1000, peak: 1000, ok: 1000, zombies: [], children: 0, owned: 0 });
     expect(r.fds1).toBe(r.fds0);
   }, 300_000);
 
-  it('1,000 concurrent children with the fork engine (SIGCHLD path), all reaped', async () => {
+  it('1,000 concurrent children with the fork engine (SIGCHLD path), all reaped', async (ctx) => {
+    needsRealKernel(ctx, QEMU.volume);
     const r = await scenario(['concurrent', '1000'], { PROCCTL_SPAWN_ENGINE: 'fork' }, 120_000);
     expect(r).toMatchObject({ n: 1000, ok: 1000, zombies: [], children: 0, owned: 0 });
     expect(r.fds1).toBe(r.fds0);
@@ -223,7 +232,9 @@ describe('spawn: process state', () => {
     expect(r.message).toMatch(/main thread/);
   });
 
-  it('keeps the dumpable flag across a credential-dropping child', async () => {
+  it('keeps the dumpable flag across a credential-dropping child', async (ctx) => {
+    needsRealKernel(ctx, QEMU.clone3);
+    needsRoot(ctx, 'spawns as nobody');
     const r = await scenario(['dumpable']);
     expect(r).toEqual({ before: 1, after: 1, engine: 'clone3' });
   });
@@ -262,7 +273,9 @@ describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
     expect(r.status).toMatchObject({ signal: 'SIGKILL' });
   }
 
-  it('a terminal let go of with TIOCNOTTY is taken without privilege (root and nobody); the kernel\'s SIGHUP/SIGCONT are discarded', async () => {
+  it('a terminal let go of with TIOCNOTTY is taken without privilege (root and nobody); the kernel\'s SIGHUP/SIGCONT are discarded', async (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
+    needsRoot(ctx, 'compares a root spawner with a nobody one');
     for (const asNobody of [false, true]) {
       const r = await underPty('free', asNobody);
       expect(r.uid).toBe(asNobody ? 65534 : 0);
@@ -272,7 +285,9 @@ describe.each(ENGINES)('spawn: controllingTerminal (engine %s)', (engine) => {
     }
   });
 
-  it('a terminal another session controls: taken by force as root (no SIGHUP sent); EPERM at tiocsctty as nobody', async () => {
+  it('a terminal another session controls: taken by force as root (no SIGHUP sent); EPERM at tiocsctty as nobody', async (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
+    needsRoot(ctx, 'takes a terminal by force as root');
     const root = await underPty('steal', false);
     expectChildOwnsTty(root);
     expectClean(root);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { procStat, procStatus, waitFor, alive, zombieChildren } from './helpers';
+import { procStat, procStatus, waitFor, alive, zombieChildren, needsRoot, needsRealKernel, QEMU } from './helpers';
 
 type Procctl = typeof import('../lib/index');
 const req = createRequire(import.meta.url);
@@ -62,7 +62,8 @@ beforeAll(() => {
 });
 
 describe('spawn: credentials', () => {
-  it("user 'nobody' with groups ['users','games']: Uid, Gid and Groups exactly", () => {
+  it("user 'nobody' with groups ['users','games']: Uid, Gid and Groups exactly", (ctx) => {
+    needsRoot(ctx, 'spawns as nobody');
     const c = start('sleep', ['100'], { user: 'nobody', groups: ['users', 'games'] });
     const st = procStatus(c.pid);
     expect(st.Uid.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
@@ -70,7 +71,8 @@ describe('spawn: credentials', () => {
     expect(st.Groups.split(/\s+/).map(Number).sort((a, b) => a - b)).toEqual([gidOf('games'), gidOf('users')].sort((a, b) => a - b));
   });
 
-  it("user alone clears root's supplementary groups", async () => {
+  it("user alone clears root's supplementary groups", async (ctx) => {
+    needsRoot(ctx, "clears root's supplementary groups");
     // A root spawner that has supplementary groups (set by procctl itself), whose
     // child drops to nobody without naming groups: none may leak.
     const r = await p.run(process.execPath, [path.join(__dirname, 'fixtures', 'spawn.cjs'), 'groupsLeak'], { groups: ['users', 'games'] });
@@ -82,7 +84,8 @@ describe('spawn: credentials', () => {
     expect(rep.child.Groups).toBe('');
   });
 
-  it("groups 'init' matches `id -G`", () => {
+  it("groups 'init' matches `id -G`", (ctx) => {
+    needsRoot(ctx, 'spawns as nobody');
     for (const user of ['nobody', TEST_USER]) {
       const want = execFileSync('id', ['-G', user], { encoding: 'utf8' }).trim().split(/\s+/).map(Number).sort((a, b) => a - b);
       const c = start('sleep', ['100'], { user, groups: 'init' });
@@ -93,7 +96,8 @@ describe('spawn: credentials', () => {
     expect(execFileSync('id', ['-G', TEST_USER], { encoding: 'utf8' }).trim().split(/\s+/).length).toBe(3);
   });
 
-  it('group alone sets the gid and keeps the uid', () => {
+  it('group alone sets the gid and keeps the uid', (ctx) => {
+    needsRoot(ctx, 'sets another gid');
     const c = start('sleep', ['100'], { group: 'games', groups: [] });
     const st = procStatus(c.pid);
     expect(st.Uid.split(/\s+/)).toEqual(['0', '0', '0', '0']);
@@ -122,7 +126,8 @@ describe('spawn: session, group, limits, umask', () => {
     expect(c.pgid).toBe(c.pid);
   });
 
-  it('processGroup 0 makes a new group in our session; processGroup N joins it', () => {
+  it('processGroup 0 makes a new group in our session; processGroup N joins it', (ctx) => {
+    needsRealKernel(ctx, QEMU.procStat);
     const leader = start('sleep', ['100'], { processGroup: 0 });
     const st = procStat(leader.pid);
     expect(Number(st[5])).toBe(leader.pid);
@@ -161,7 +166,8 @@ describe('spawn: session, group, limits, umask', () => {
     expect(procStatus('self').NoNewPrivs).toBe('0');
   });
 
-  it('parentDeathSignal is armed in the child (after a credential drop too)', () => {
+  it('parentDeathSignal is armed in the child (after a credential drop too)', (ctx) => {
+    needsRoot(ctx, 'spawns as nobody');
     const c = start('sleep', ['100'], { parentDeathSignal: 'SIGTERM', user: 'nobody' });
     // /proc does not show pdeathsig; spawn-process.test.ts kills the parent. Here:
     // the child is alive, dropped, and was not killed by the getppid() check.
@@ -250,7 +256,8 @@ describe('spawn: Subprocess', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('kill() goes through the pidfd; returns false once reaped', async () => {
+  it('kill() goes through the pidfd; returns false once reaped', async (ctx) => {
+    needsRealKernel(ctx, QEMU.clone3);
     const c = p.spawn('sleep', ['100'], { stdio: 'ignore' });
     expect(c.engine).toBe('clone3');
     expect(children.ownerOf(c.pid)).toBe('procctl');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { ROOT, alive, procStatus, waitFor } from './helpers';
+import { ROOT, alive, procStatus, waitFor, needsRoot } from './helpers';
 
 function get(port: number): Promise<{ pid: number; uid: number; gid: number }> {
   return new Promise((resolve, reject) => {
@@ -34,7 +34,8 @@ function startSupervisor() {
 }
 
 describe('examples/supervisor.mjs', () => {
-  it('serves from workers running as nobody on the inherited socket, restarts dead workers, stops cleanly', async () => {
+  it('serves from workers running as nobody on the inherited socket, restarts dead workers, stops cleanly', async (ctx) => {
+    needsRoot(ctx, 'runs workers as nobody');
     const s = startSupervisor();
     const listening = await waitFor(() => s.events.find((e) => e.event === 'listening'), 10_000, 'listening');
     const port = listening.port as number;
@@ -70,7 +71,8 @@ describe('examples/supervisor.mjs', () => {
     expect(s.stderr()).toBe('');
   });
 
-  it('workers die with the supervisor when it is SIGKILLed (parent-death signal)', async () => {
+  it('workers die with the supervisor when it is SIGKILLed (parent-death signal)', async (ctx) => {
+    needsRoot(ctx, 'runs workers as nobody');
     const s = startSupervisor();
     await waitFor(() => s.started().length === 2, 10_000, 'two workers');
     const workers = s.started();

@@ -4,9 +4,19 @@
  * operand ending them too (so `procctl init cmd --flag` passes `--flag` on).
  */
 
-/** Thrown for a usage error; the CLI prints `procctl <cmd>: <message>` and exits 2. */
+/**
+ * Thrown for a usage error; the CLI prints `procctl <cmd>: <message>` and exits 2.
+ * Unless `saysWhatToDo`, the CLI adds where to read the command's options.
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
+
+  constructor(
+    message: string,
+    readonly saysWhatToDo = false,
+  ) {
+    super(message);
+  }
 }
 
 export interface OptionSpec {

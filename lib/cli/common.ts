@@ -36,9 +36,24 @@ export function packageVersion(): string {
   }
 }
 
-/** One line on stderr, prefixed with the command. */
+/** One line on stderr, prefixed with the command (`procctl: ...` when there is none). */
 export function complain(command: string, message: string): void {
-  process.stderr.write(`procctl ${command}: ${message}\n`);
+  process.stderr.write(`${command ? `procctl ${command}` : 'procctl'}: ${message}\n`);
+}
+
+/**
+ * A Node-style argument error in the CLI's words: "The argument 'user' is not a
+ * user in the passwd database. Received 'bob'" -> "'bob' is not a user in the
+ * passwd database". Anything else: errorText().
+ */
+export function argErrorText(err: unknown): string {
+  if (err instanceof Error) {
+    const value = /^The argument '[^']*' (.*?)\.? Received (.*)$/s.exec(err.message);
+    if (value) return `${value[2]} ${value[1]}`;
+    const range = /^The value of "[^"]*" is out of range\. It must be (.*?)\.? Received (.*)$/s.exec(err.message);
+    if (range) return `${range[2]} is out of range (it must be ${range[1]})`;
+  }
+  return errorText(err);
 }
 
 /** The strerror-like text of a SystemError-ish error ('No such file or directory'). */

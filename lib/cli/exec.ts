@@ -11,17 +11,18 @@
  * groups, where gosu and Docker keep the caller's gid (0 for root). procctl
  * never silently keeps any of root's groups; write `1000:0` to get gosu's result.
  */
-import { fstatSync, readFileSync, statSync } from 'node:fs';
-import { allCapabilities, capabilityName, capabilityNumber } from '../capabilities';
+import { existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { allCapabilities, capabilityName, capabilityNumber } from '../capabilities';
 import { execvp, type ExecOptions } from '../exec';
 import { forwardSignals } from '../forward';
+import { addonUnavailableReason, platform, supported } from '../platform';
 import { setParentDeathSignal } from '../prctl';
 import { getpgid } from '../process';
 import { spawn, type SpawnOptions } from '../spawn';
 import { lookupUser, parseUserSpec, resolveGroup } from '../users';
 import { parseArgs, UsageError, type OptionSpec } from './args';
-import { complain, errorText, execFailureStatus, parseIntArg, parseSignalArg } from './common';
+import { argErrorText, complain, errorText, execFailureStatus, parseIntArg, parseSignalArg } from './common';
 
 export const EXEC_USAGE = `Usage: procctl exec [options] USER[:GROUP] command [args...]
 
@@ -49,8 +50,12 @@ Options:
   -h, --help          show this help
   -V, --version       show the version
 
-Exit status: 1 for a bad USER[:GROUP] or option value, 127 when command is not
-found, 126 when it cannot be executed; otherwise the command's own status.
+Options go before USER: everything after USER is the command and its arguments.
+
+Exit status: 2 for a usage error (an unknown option, a bad option value, a
+missing USER or command); 1 when USER[:GROUP] or a --groups entry does not
+resolve, or a step before the exec fails; 127 when command is not found, 126
+when it cannot be executed; otherwise the command's own status.
 `;
 
 const OPTIONS: OptionSpec[] = [
@@ -88,7 +93,19 @@ export function parseExecArgs(argv: readonly string[]): ExecConfig | 'help' | 'v
   const { options, operands } = parseArgs(argv, OPTIONS);
   if (options.has('help')) return 'help';
   if (options.has('version')) return 'version';
-  if (operands.length < 2) throw new UsageError('usage: procctl exec [options] USER[:GROUP] command [args...]');
+  if (operands.length < 2) {
+    const what = operands.length === 0 ? 'no USER and no command given' : `no command given after '${operands[0]}'`;
+    throw new UsageError(`${what} (usage: procctl exec [options] USER[:GROUP] command [args...])`, true);
+  }
+  const command = operands[1]!;
+  if (command.startsWith('-') && command !== '-') {
+    // `procctl exec nobody --umask 027 id` would otherwise try to run '--umask'.
+    throw new UsageError(
+      `'${command}' after USER '${operands[0]}' would be run as the command: options go before USER ` +
+        `(procctl exec ${command} ... ${operands[0]} command); to run a program whose name starts with '-', give its path (./${command})`,
+      true,
+    );
+  }
   if (options.has('groups') && options.has('clear-groups')) throw new UsageError('--groups and --clear-groups exclude each other');
   const groupsArg = options.get('groups');
   const groups = groupsArg ? groupsArg[0]!.split(',').filter((g) => g !== '') : null;
@@ -118,7 +135,7 @@ export function parseExecArgs(argv: readonly string[]): ExecConfig | 'help' | 'v
     ambientCaps,
     boundingKeep,
     umask,
-    command: operands[1]!,
+    command,
     args: operands.slice(2),
   };
 }
@@ -172,7 +189,12 @@ export function parseBoundingArg(text: string): number[] {
   return [...keep].sort((a, b) => a - b);
 }
 
-/** The credentials and HOME a spec resolves to. Throws a readable Error for bad specs. */
+/** A USER[:GROUP] or --groups entry that does not resolve; the message says which and why. */
+export class SpecError extends Error {
+  override name = 'SpecError';
+}
+
+/** The credentials and HOME a spec resolves to. Throws a SpecError naming the bad part. */
 export interface ResolvedSpec {
   uid: number;
   gid: number;
@@ -184,18 +206,35 @@ export function resolveSpec(spec: string, groups: string[] | null, clearGroups: 
   const colon = spec.indexOf(':');
   const userPart = colon < 0 ? spec : spec.slice(0, colon);
   const groupPart = colon < 0 ? '' : spec.slice(colon + 1);
+  const specHint = 'USER is a name from the passwd database or a numeric uid, GROUP a name from the group database or a numeric gid';
   let out: ResolvedSpec;
-  if (/^[0-9]+$/.test(userPart) && groupPart === '' && lookupUser(userPart) === null) {
-    // gosu would keep the caller's gid here; we never keep root's groups (module note).
-    const id = Number(userPart);
-    if (id > 0xfffffffe) throw new Error(`user id ${userPart} is out of range`);
-    out = { uid: id, gid: id, groups: [], home: '/' };
-  } else {
-    const parsed = parseUserSpec(spec);
-    out = { uid: parsed.uid!, gid: parsed.gid!, groups: parsed.groups ?? [], home: parsed.home };
+  try {
+    if (/^[0-9]+$/.test(userPart) && groupPart === '' && lookupUser(userPart) === null) {
+      // gosu would keep the caller's gid here; we never keep root's groups (module note).
+      const id = Number(userPart);
+      if (id > 0xfffffffe) throw new Error(`user id ${userPart} is out of range 0..4294967294`);
+      out = { uid: id, gid: id, groups: [], home: '/' };
+    } else {
+      const parsed = parseUserSpec(spec);
+      out = { uid: parsed.uid!, gid: parsed.gid!, groups: parsed.groups ?? [], home: parsed.home };
+    }
+  } catch (err) {
+    throw new SpecError(`invalid user spec '${spec}': ${argErrorText(err)} (${specHint})`);
   }
   if (clearGroups) out.groups = [];
-  if (groups !== null) out.groups = [...new Set(groups.map((g, i) => resolveGroup(g, `--groups[${i}]`)))];
+  if (groups !== null) {
+    out.groups = [
+      ...new Set(
+        groups.map((g) => {
+          try {
+            return resolveGroup(g, '--groups');
+          } catch (err) {
+            throw new SpecError(`invalid --groups entry '${g}': ${argErrorText(err)} (give group names from the group database or numeric gids, comma-separated)`);
+          }
+        }),
+      ),
+    ];
+  }
   return out;
 }
 
@@ -212,6 +251,45 @@ export function setuidProblem(files: string[]): string | null {
   return null;
 }
 
+/** Why exec cannot work on this machine at all (and what to do), or null. */
+export function execUnavailable(): string | null {
+  if (supported.execve) return null;
+  if (platform === 'win32') return 'not available on Windows: dropping privileges and exec-ing in place need Linux or macOS';
+  return (
+    `the native addon is not available (${addonUnavailableReason ?? 'unknown reason'}); ` +
+    "reinstall with 'npm rebuild procctl', which needs a prebuilt binary for this platform or a C++ compiler, make and Python"
+  );
+}
+
+/**
+ * One line saying why `command` could not be started and what to do. For a PATH
+ * search, `err.path` is the candidate that decided the error (EACCES beats ENOENT,
+ * as in execvp(3)), so the message names it.
+ */
+export function execFailureText(command: string, err: unknown, creds: { uid: number; gid: number }): string {
+  const e = err as { code?: unknown; path?: unknown };
+  const file = typeof e.path === 'string' ? e.path : command;
+  const who = `uid ${creds.uid} gid ${creds.gid}`;
+  const searched = !command.includes('/');
+  switch (e.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return searched
+        ? `cannot run '${command}': no such file or directory in PATH (${process.env.PATH ?? '/bin:/usr/bin'}); check the name, or give its full path`
+        : `cannot run '${command}': no such file or directory`;
+    case 'EACCES':
+      if (existsSync(file)) return `cannot run '${command}': permission denied: ${file} is not executable by ${who} (check its mode and its directories' modes)`;
+      return (
+        `cannot run '${command}': permission denied: ${who} cannot search a directory of ${file}` +
+        (searched ? ", a PATH candidate, and no other PATH directory has it; give the command's full path or a PATH that USER can search" : '')
+      );
+    case 'ENOEXEC':
+      return `cannot run '${command}': ${file} is neither a binary for this machine nor a script starting with #!`;
+    default:
+      return `cannot run '${command}': ${errorText(err)}${file !== command ? ` (${file})` : ''}`;
+  }
+}
+
 /** Resolves and execs; returns an exit status only when something failed (or, for --setsid from a group leader, the command's). */
 export function runExec(cfg: ExecConfig): number | Promise<number> {
   const problem = setuidProblem([process.execPath, process.argv[1] ?? '', path.join(__dirname, '..', 'cli.js')].filter(Boolean));
@@ -219,11 +297,16 @@ export function runExec(cfg: ExecConfig): number | Promise<number> {
     complain('exec', problem);
     return 1;
   }
+  const unavailable = execUnavailable();
+  if (unavailable) {
+    complain('exec', unavailable);
+    return 1;
+  }
   let creds: ResolvedSpec;
   try {
     creds = resolveSpec(cfg.spec, cfg.groups, cfg.clearGroups);
   } catch (err) {
-    complain('exec', `invalid user spec '${cfg.spec}': ${(err as Error).message}`);
+    complain('exec', err instanceof SpecError ? err.message : `invalid user spec '${cfg.spec}': ${argErrorText(err)}`);
     return 1;
   }
   const options: ExecOptions = {
@@ -244,27 +327,27 @@ export function runExec(cfg: ExecConfig): number | Promise<number> {
       ...(cfg.boundingKeep !== null ? { bounding: cfg.boundingKeep.map(name) } : {}),
     };
   }
-  if (cfg.setsid && leadsProcessGroup()) return runInNewSession(cfg, options);
+  if (cfg.setsid && leadsProcessGroup()) return runInNewSession(cfg, options, creds);
   try {
     execvp(cfg.command, cfg.args, options);
   } catch (err) {
-    return reportFailure(cfg, err);
+    return reportFailure(cfg, err, creds);
   }
   return 1; // unreachable: execvp returns only by throwing
 }
 
-/** Says why the command could not be started; returns the exit status for that. */
-function reportFailure(cfg: ExecConfig, err: unknown): number {
+/** Says why the command could not be started and what to do; returns the exit status for that. */
+function reportFailure(cfg: ExecConfig, err: unknown, creds: ResolvedSpec): number {
   if ((err as { code?: unknown }).code === 'ERR_RELATIVE_PATH_LOOKUP') {
     complain('exec', (err as Error).message.replace(/, or pass allowRelativePath: true$/, ''));
     return 126;
   }
   const stage = (err as { stage?: unknown; syscall?: unknown }).stage ?? (err as { syscall?: unknown }).syscall;
   if (stage === 'execve' || stage === 'exec' || stage === undefined) {
-    complain('exec', `cannot run '${cfg.command}': ${errorText(err)}`);
+    complain('exec', execFailureText(cfg.command, err, creds));
     return execFailureStatus(err);
   }
-  complain('exec', `${String(stage)} failed: ${errorText(err)}`);
+  complain('exec', `${String(stage)} failed before '${cfg.command}' could run: ${errorText(err)} (procctl exec must run as root, or as a user allowed to switch to ${cfg.spec})`);
   return 1;
 }
 
@@ -292,7 +375,7 @@ function leadsProcessGroup(): boolean {
  * process forwards the signals it gets and exits with the command's status
  * (128+n for a death by signal n), as `setsid -w` does.
  */
-async function runInNewSession(cfg: ExecConfig, options: ExecOptions): Promise<number> {
+async function runInNewSession(cfg: ExecConfig, options: ExecOptions, creds: ResolvedSpec): Promise<number> {
   // The same fds the in-place exec would keep: 0..2 as they are ('ignore' for a
   // closed one), and each --keep-fd at its own number.
   const stdio: Array<number | 'inherit' | 'ignore' | null> = [0, 1, 2].map((fd) => (isOpen(fd) ? 'inherit' : 'ignore'));
@@ -321,7 +404,7 @@ async function runInNewSession(cfg: ExecConfig, options: ExecOptions): Promise<n
   try {
     child = spawn(cfg.command, cfg.args, opts);
   } catch (err) {
-    return reportFailure(cfg, err);
+    return reportFailure(cfg, err, creds);
   }
   forwardSignals(child);
   const status = await child.exited;
