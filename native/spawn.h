@@ -188,6 +188,10 @@ struct ChildContext {
 // Lives in spawn_child.cc with the rest of the child-side code.
 int SpawnChildEntry(void* arg);
 
+// clone()'s entry for the probe of whether CLONE_VM really shares memory: sets
+// *(int*)flag and exits. Child-side (spawn_child.cc).
+int CloneVmProbe(void* flag);
+
 // Whether this build can give a child a controlling terminal (TIOCSCTTY exists).
 bool SpawnSupportsControllingTerminal();
 

@@ -538,4 +538,9 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
 
 int SpawnChildEntry(void* arg) { SpawnChildMain(static_cast<ChildContext*>(arg)); }
 
+int CloneVmProbe(void* flag) {
+  *static_cast<volatile int*>(flag) = 1;
+  Exit(0);
+}
+
 }  // namespace procctl

@@ -143,6 +143,25 @@ void ReapBlocking(pid_t pid) {
 
 }  // namespace
 
+// Whether clone(CLONE_VM|CLONE_VFORK) really shares memory and waits for the
+// child. qemu-user (an arm64 image built on x86-64) runs it as a plain fork:
+// the child's failure report would never reach the parent, and the parent
+// would not wait for the exec. Asked once, with a child that only sets a flag,
+// and only where clone3 (which qemu lacks) could not be used.
+bool CloneSharesMemory(void* stack_top) {
+  static int known = -1;
+  if (known >= 0) return known == 1;
+  volatile int flag = 0;
+  uint64_t old_mask = 0;
+  BlockAll(&old_mask);
+  long pid = clone(CloneVmProbe, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<int*>(&flag));
+  RestoreMask(&old_mask);
+  if (pid < 0) return true;  // the real clone reports its own error
+  ReapBlocking(static_cast<pid_t>(pid));
+  known = flag == 1 ? 1 : 0;
+  return known == 1;
+}
+
 bool JoinThenCgroupNamespace(SpawnRequest* req) {
   if (!req->set_cgroup || !(req->namespace_flags & CLONE_NEWCGROUP)) return false;
   req->namespace_flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
@@ -232,7 +251,13 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     if (pid < 0 && req.set_cgroup) pid = -ENOSYS;
 #endif
   }
-  // No clone3 (kernel < 5.3, or a seccomp profile that refuses it): glibc's clone.
+  // No clone3 (kernel < 5.3, or a seccomp profile that refuses it): glibc's
+  // clone, where it does what it says (not under qemu-user: the fork engine).
+  if ((pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) && !CloneSharesMemory(stack_top)) {
+    RestoreMask(&old_mask);
+    if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+    return SpawnFork(req, result);
+  }
   if (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) {
     SpawnRequest joining = req;
     ChildContext ctxj = {&joining, &err, -1, -1};

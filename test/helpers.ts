@@ -333,6 +333,5 @@ export const QEMU = {
   procStat: 'qemu-user makes up /proc/self/stat for an emulated process (session, pgrp and tty read 0)',
   subreaper: 'qemu-user rejects PR_SET_CHILD_SUBREAPER with EINVAL',
   clone3: 'qemu-user has no clone3, so spawn cannot use the clone3 engine',
-  vfork: "qemu-user runs clone(CLONE_VM|CLONE_VFORK) as a plain fork, so the clone engine's child cannot report its error to the parent",
   volume: 'thousands of emulated spawns take minutes under qemu-user; the native runs check the growth',
 } as const;
