@@ -31,3 +31,4 @@ export * from './exec';
 export * from './spawn';
 export * from './reaper';
 export * from './forward';
+export { actAsInit, nativeInitPath, type ActAsInitOptions, type InitMode } from './pid1';

@@ -21,9 +21,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <termios.h>
 #include <unistd.h>
 
 namespace procctl {
@@ -215,30 +213,38 @@ long SignalSetDisposition(int sig, bool ignore) {
   return 0;
 }
 
-long TtySetForeground(int fd, pid_t pgrp) {
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGTTOU);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  long r = tcsetpgrp(fd, pgrp) < 0 ? -errno : 0;
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return r;
+namespace {
+// The exit a signal's default action would give a process that is not PID 1.
+// A PID 1 cannot die of the signal itself: the kernel also drops it when the
+// process re-raises it with SIG_DFL, so the status is 128+n, as a shell reports.
+void ExitAsDefault(int sig) { _exit(128 + sig); }
+
+bool IsExitAsDefault(const struct sigaction& act) {
+  return !(act.sa_flags & SA_SIGINFO) && act.sa_handler == ExitAsDefault;
+}
+}  // namespace
+
+long SignalExitAsDefaultInstall(int sig) {
+  if (sig <= 0 || sig >= kMaxSignal || sig == SIGKILL || sig == SIGSTOP) return -EINVAL;
+  struct sigaction cur;
+  if (sigaction(sig, nullptr, &cur) < 0) return -errno;
+  if (IsExitAsDefault(cur)) return 1;
+  if ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL) return 0;  // a listener, or SIG_IGN
+  struct sigaction act;
+  memset(&act, 0, sizeof act);
+  act.sa_handler = ExitAsDefault;
+  sigfillset(&act.sa_mask);
+  if (sigaction(sig, &act, nullptr) < 0) return -errno;
+  return 1;
 }
 
-long TtyGetForeground(int fd) {
-  pid_t r = tcgetpgrp(fd);
-  return r < 0 ? -errno : r;
-}
-
-long TtyGetSession(int fd) {
-#ifdef TIOCGSID
-  pid_t sid = 0;
-  if (ioctl(fd, TIOCGSID, &sid) < 0) return -errno;
-  return sid;
-#else
-  pid_t r = tcgetsid(fd);
-  return r < 0 ? -errno : r;
-#endif
+long SignalExitAsDefaultRemove(int sig) {
+  if (sig <= 0 || sig >= kMaxSignal) return -EINVAL;
+  struct sigaction cur;
+  if (sigaction(sig, nullptr, &cur) < 0) return -errno;
+  if (!IsExitAsDefault(cur)) return 0;
+  long r = SignalSetDisposition(sig, false);
+  return r < 0 ? r : 1;
 }
 
 }  // namespace procctl
