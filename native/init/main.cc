@@ -98,6 +98,24 @@ bool InInitialPidNamespace() {
 #endif
 }
 
+// Whether this PID namespace's PID 1 is a program known to reap the orphans it
+// adopts (by its name in /proc/1/comm, as ps shows it).
+bool PidOneReaps() {
+  char comm[32] = {0};
+  int fd = open("/proc/1/comm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = read(fd, comm, sizeof comm - 1);
+  close(fd);
+  if (n <= 0) return false;
+  if (comm[n - 1] == '\n') comm[n - 1] = '\0';
+  const char* const kInits[] = {"init", "systemd", "tini", "docker-init", "dumb-init", "procctl-init",
+                                "catatonit", "s6-svscan", "runsvdir", "runit", "supervisord"};
+  for (const char* name : kInits) {
+    if (strcmp(comm, name) == 0) return true;
+  }
+  return false;
+}
+
 bool IsSubreaper() {
 #if defined(__linux__) && defined(PR_GET_CHILD_SUBREAPER)
   int on = 0;
@@ -108,10 +126,11 @@ bool IsSubreaper() {
 }
 
 // Orphans are at stake when init is neither PID 1 nor a subreaper inside a
-// container: they go to that container's PID 1, which is whatever the image
-// started (npm, sh, node) and often reaps nothing. In the host's namespace they
-// go to the system's init or a session's subreaper, which reap: no warning then
-// unless -v (dumb-init prints nothing there; tini always warns).
+// container whose PID 1 is not an init: they go to whatever the image started
+// (npm for `npx procctl init`, sh, node), which reaps nothing. On the host, or
+// under a container's own init (docker run --init), they go to a process that
+// reaps: no warning then unless -v (dumb-init prints nothing there; tini always
+// warns). The warning goes to stderr, never stdout (the child's output stream).
 void ReaperCheck() {
   if (g_pid1) {
     Log(2, "running as PID 1");
@@ -121,10 +140,10 @@ void ReaperCheck() {
     Log(2, "running as a child subreaper");
     return;
   }
-  bool container = !InInitialPidNamespace();
-  if (container) {
-    Say("warning: not PID 1 and not a child subreaper, so orphans are not re-parented here and cannot be reaped "
-        "(use -s, or start init itself as the container's entrypoint: not through npx or sh -c)");
+  bool at_stake = !InInitialPidNamespace() && !PidOneReaps();
+  if (at_stake) {
+    Say("warning: not PID 1 and not a child subreaper, and this PID namespace's PID 1 is not an init, so orphans "
+        "are not reaped (use -s, or make init the container's entrypoint itself: not through npx or sh -c)");
   } else if (g_cfg.verbosity >= 1) {
     Say("warning: not PID 1 and not a child subreaper, so orphans are not re-parented here and cannot be reaped (use -s)");
   }
