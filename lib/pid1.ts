@@ -10,12 +10,13 @@
  *   (child_process and procctl children keep their 'exit' events);
  * - the kernel drops any signal whose action is SIG_DFL when it is sent to a
  *   PID 1 (from inside its namespace or from the host: `docker stop`'s SIGTERM),
- *   so a Node program without a SIGTERM listener never stops and is killed after
- *   the grace period. For SIGTERM, SIGINT and SIGHUP at SIG_DFL a native handler
- *   exits at once with 128+n, as the default action would end any other
- *   process, even while JS is busy. A JS listener replaces it while it is there
- *   (it then runs, and the program decides); after the last listener is
- *   removed the handler is put back.
+ *   and Node's own SIGINT/SIGTERM handler (terminal reset, then re-raise) ends
+ *   in that same drop, so a Node program without a listener never stops and is
+ *   killed after the grace period. While no JS listener handles SIGTERM, SIGINT
+ *   or SIGHUP, a native handler runs Node's (if any) and exits at once with
+ *   128+n, as the default action ends any other process, even while JS is busy.
+ *   A JS listener replaces it while it is there (it then runs, and the program
+ *   decides); after the last listener is removed the handler is put back.
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';

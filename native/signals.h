@@ -43,14 +43,16 @@ long SignalSnapshot(int sig);
 long SignalSnapshotRestore(int sig);
 
 // For a Node program that is PID 1 (lib/pid1.ts): the kernel drops a signal
-// whose action is SIG_DFL when it is sent to a PID 1, so `docker stop` would wait
-// and kill. This installs, for `sig` at SIG_DFL only, a handler that exits at
-// once with 128+sig, which is what the default action gives any other process.
-// A JS listener added later replaces it (libuv installs its own handler); after
-// the last one is removed (libuv resets SIG_DFL) lib/ installs it again.
-// Returns 1 when it is installed, 0 when the signal has another action (left alone).
+// whose action is SIG_DFL when it is sent to a PID 1, and Node's own SIGINT /
+// SIGTERM handler (terminal reset, then re-raise) ends in that drop too, so
+// `docker stop` would wait and kill. This installs a handler that runs the
+// previous one (if any) and exits at once with 128+sig, which is what the
+// default action gives any other process. lib/ calls it only while no JS
+// listener handles `sig`; a listener added later replaces it (libuv installs its
+// own handler), and after the last one is removed (libuv resets SIG_DFL) lib/
+// installs it again. A signal at SIG_IGN is left alone. Returns 1 when installed.
 long SignalExitAsDefaultInstall(int sig);
-// Back to SIG_DFL if that handler is still the one installed (1), else 0.
+// Puts back the action it replaced if that handler is still the one installed (1), else 0.
 long SignalExitAsDefaultRemove(int sig);
 
 }  // namespace procctl

@@ -214,13 +214,27 @@ long SignalSetDisposition(int sig, bool ignore) {
 }
 
 namespace {
+// The action that was in place before ExitAsDefault (Node installs its own
+// SIGINT/SIGTERM handler at start-up: it resets the terminal, then re-raises).
+struct sigaction g_exit_prev[kMaxSignal];
+
 // The exit a signal's default action would give a process that is not PID 1.
-// A PID 1 cannot die of the signal itself: the kernel also drops it when the
-// process re-raises it with SIG_DFL, so the status is 128+n, as a shell reports.
-void ExitAsDefault(int sig) { _exit(128 + sig); }
+// The previous handler runs first (Node's puts the terminal back; its re-raise
+// stays pending, everything is blocked here). A PID 1 cannot die of the signal
+// itself: the kernel drops it even when re-raised with SIG_DFL, so the status is
+// 128+n, as a shell reports it.
+void ExitAsDefault(int sig, siginfo_t* info, void* ucontext) {
+  const struct sigaction& prev = g_exit_prev[sig];
+  if (prev.sa_flags & SA_SIGINFO) {
+    if (prev.sa_sigaction != nullptr) prev.sa_sigaction(sig, info, ucontext);
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(sig);
+  }
+  _exit(128 + sig);
+}
 
 bool IsExitAsDefault(const struct sigaction& act) {
-  return !(act.sa_flags & SA_SIGINFO) && act.sa_handler == ExitAsDefault;
+  return (act.sa_flags & SA_SIGINFO) && act.sa_sigaction == ExitAsDefault;
 }
 }  // namespace
 
@@ -229,11 +243,14 @@ long SignalExitAsDefaultInstall(int sig) {
   struct sigaction cur;
   if (sigaction(sig, nullptr, &cur) < 0) return -errno;
   if (IsExitAsDefault(cur)) return 1;
-  if ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL) return 0;  // a listener, or SIG_IGN
+  if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN) return 0;  // ignored: it stays so
   struct sigaction act;
   memset(&act, 0, sizeof act);
-  act.sa_handler = ExitAsDefault;
+  act.sa_sigaction = ExitAsDefault;
+  act.sa_flags = SA_SIGINFO;
   sigfillset(&act.sa_mask);
+  g_exit_prev[sig] = cur;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   if (sigaction(sig, &act, nullptr) < 0) return -errno;
   return 1;
 }
@@ -243,8 +260,8 @@ long SignalExitAsDefaultRemove(int sig) {
   struct sigaction cur;
   if (sigaction(sig, nullptr, &cur) < 0) return -errno;
   if (!IsExitAsDefault(cur)) return 0;
-  long r = SignalSetDisposition(sig, false);
-  return r < 0 ? r : 1;
+  if (sigaction(sig, &g_exit_prev[sig], nullptr) < 0) return -errno;
+  return 1;
 }
 
 }  // namespace procctl
