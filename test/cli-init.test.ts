@@ -51,7 +51,7 @@ function start(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.
   const out = { stdout: '', stderr: '' };
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+  const exited = new Promise<number | null>((r) => child.on('close', (code, sig) => r(code ?? (sig ? -1 : null))));
   return { child, out, exited };
 }
 
@@ -231,10 +231,10 @@ describe.each(WAYS)('$label', (way) => {
       const s = start(way.argv[0]!, [...way.argv.slice(1), '-s', '-v', '--', 'sh', '-c', 'echo $$; exec sleep 30']);
       const shPid = Number(await waitFor(() => s.out.stdout.trim(), 10_000, 'child pid'));
       s.child.kill('SIGTSTP');
-      await waitFor(() => state(shPid) === 'T' && state(s.child.pid!) === 'T', 5000, 'both stopped').catch((e: Error) => {
+      const logged = `received SIGTSTP, forwarded SIGSTOP to process group ${shPid}`;
+      await waitFor(() => state(shPid) === 'T' && state(s.child.pid!) === 'T' && s.out.stderr.includes(logged), 5000, 'both stopped').catch((e: Error) => {
         throw new Error(`${e.message}: child ${state(shPid)} init ${state(s.child.pid!)} ${s.out.stderr}`);
       });
-      expect(s.out.stderr).toContain(`received SIGTSTP, forwarded SIGSTOP to process group ${shPid}`);
       s.child.kill('SIGCONT');
       await waitFor(() => state(shPid) !== 'T' && state(s.child.pid!) !== 'T', 5000, 'both running');
       s.child.kill('SIGTERM');
@@ -250,7 +250,7 @@ describe.each(WAYS)('$label', (way) => {
       await waitFor(() => s.out.stdout.includes('got-TSTP') && state(s.child.pid!) === 'T', 5000, 'TSTP forwarded and init stopped');
       s.child.kill('SIGCONT');
       await waitFor(() => s.out.stdout.includes('got-CONT') && state(s.child.pid!) !== 'T', 5000, 'init resumed, CONT forwarded');
-      expect(s.out.stderr).toMatch(/received SIGTSTP, forwarded SIGTSTP to pid \d+/);
+      await waitFor(() => /received SIGTSTP, forwarded SIGTSTP to pid \d+/.test(s.out.stderr), 5000, 'the log line');
       s.child.kill('SIGALRM');
       expect(await s.exited).toBe(142);
     });
@@ -392,7 +392,7 @@ describe.each(WAYS)('$label', (way) => {
       const child = spawn(file, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       const sleepPid = Number(await waitFor(() => /ready (\d+)/.exec(out)?.[1], 10_000, 'ready'));
       // type ^Z once `fg` has made the sleep's group the terminal's foreground
       await waitFor(() => {
@@ -439,7 +439,7 @@ describe.each(WAYS)('$label', (way) => {
         const shell = spawn(file, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
         let out = '';
         shell.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-        const exited = new Promise<number | null>((r) => shell.on('exit', (code) => r(code)));
+        const exited = new Promise<number | null>((r) => shell.on('close', (code) => r(code)));
         const type = (text: string) => shell.stdin.write(text);
         try {
           await waitFor(() => /[#$] $/.test(out), 10_000, 'the prompt');

@@ -95,7 +95,7 @@ describe('the Dockerfile lines in README.md and docs/init.md, as PID 1', () => {
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
         child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+        const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
         try {
           const ready = await waitFor(() => /ready uid=(\d+) pid=(\d+)/.exec(stdout), 20_000, 'the app, with its orphan reaped').catch((e: Error) => {
             throw new Error(`${e.message}\nstdout: ${stdout}\nstderr: ${stderr}`);

@@ -18,7 +18,7 @@ async function startPid1(mode: string) {
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+  const exited = new Promise<number | null>((r) => child.on('close', (code, sig) => r(code ?? (sig ? -1 : null))));
   const line = await waitFor(() => stdout.split('\n').find((l) => l.startsWith('{')), 20_000, 'ready').catch((e: Error) => {
     throw new Error(`${e.message}: ${stderr}`);
   });
@@ -86,7 +86,7 @@ describe('actAsInit() when not PID 1', () => {
     const child = spawn(process.execPath, [FIXTURE, 'idle'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, sig) => r(sig)));
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, sig) => r(sig)));
     const line = await waitFor(() => stdout.split('\n').find((l) => l.startsWith('{')), 20_000, 'ready');
     expect(JSON.parse(line)).toMatchObject({ pid1: false, exitSignals: [], subreaper: true, reaped: [3, 3, 3], cpExit: 5 });
     child.kill('SIGTERM'); // the kernel's default action, as for any program

@@ -388,7 +388,7 @@ void LogChildSignals(const sigset_t& mask) {
 int Run() {
   g_pid1 = getpid() == 1;
   g_own_pgrp = getpgrp();
-  pid_t parent_at_start = getppid();
+  [[maybe_unused]] pid_t parent_at_start = getppid();  // for -p's check (Linux)
 
   // Every forwarded signal is blocked before anything else can happen; the mask
   // the launcher gave is what the child gets back.

@@ -199,7 +199,6 @@ int ParseArgs(int argc, char** argv, Config* cfg) {
   if (argc > 0 && argv[0] != nullptr && argv[0][0] != '\0') {
     const char* slash = strrchr(argv[0], '/');
     name = slash != nullptr ? slash + 1 : argv[0];
-    argv[0] = const_cast<char*>(name);  // getopt's own messages name argv[0]
   }
   cfg->name = name;
   SetLogConfig(name, 0);
@@ -216,8 +215,20 @@ int ParseArgs(int argc, char** argv, Config* cfg) {
       {nullptr, 0, nullptr, 0},
   };
   // '+': options end at the first operand (`init cmd --flag` passes --flag on).
+  // ':' and opterr = 0: the messages are ours, in glibc's words, so that glibc
+  // and musl builds say the same.
+  opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, "+cse:r:p:vhV", kLong, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, "+:cse:r:p:vhV", kLong, nullptr)) != -1) {
+    const char* word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    bool long_word = strncmp(word, "--", 2) == 0;
+    if (opt == '?' && long_word && optopt == 0) return UsageError("unrecognized option '%s'", word);
+    if (opt == '?' && long_word) {
+      return UsageError("option '%.*s' doesn't allow an argument", static_cast<int>(strcspn(word, "=")), word);
+    }
+    if (opt == '?') return UsageError("invalid option -- '%c'", optopt);
+    if (opt == ':' && long_word) return UsageError("option '%s' requires an argument", word);
+    if (opt == ':') return UsageError("option requires an argument -- '%c'", optopt);
     switch (opt) {
       case 'c': cfg->single_child = true; break;
       case 's': cfg->subreaper = true; break;
@@ -257,7 +268,7 @@ int ParseArgs(int argc, char** argv, Config* cfg) {
         break;
       }
       default:
-        return UsageError(nullptr);  // getopt has said what was wrong
+        return UsageError("unexpected option -- '%c'", opt);
     }
   }
   if (optind >= argc) {
