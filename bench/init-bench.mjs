@@ -7,9 +7,16 @@
 //
 //   node bench/init-bench.mjs [--quick]          (npm run bench:init)
 //
-// Start-to-exit: `INIT -- /bin/true` run to completion, rounds interleaved (each
-// round runs every candidate once, in turn), the median reported; what an init
-// adds to its child's start is its time minus `/bin/true`'s.
+// Rounds are interleaved (each round runs every candidate once, in turn) and the
+// median is reported, for two times:
+// - start-to-exit: `INIT -- /bin/true` run to completion (spawnSync);
+// - the child's start: from spawn() to the first byte of `INIT -- /bin/echo x`
+//   on a pipe. What an init adds to its child's start is this minus the time
+//   for `/bin/echo x` alone.
+// Under load, a child in a new session (setsid: procctl init's default, and
+// dumb-init's) lands in a new scheduler autogroup, and waking its waiting parent
+// when it exits can take a scheduler slice (~10 ms): start-to-exit then shows
+// more than the child's start does. tini (no setsid) does not pay it.
 // Resident: `INIT -- sleep 600`, measured once the child runs: VmRSS, RssAnon
 // and Threads of the init process from /proc/<pid>/status, median of a few runs.
 // Targets checked for the native init by path (exit 1 when one is missed): at
@@ -65,12 +72,33 @@ function timeOnce(argv) {
   return ms;
 }
 
-// ---- start-to-exit, interleaved -----------------------------------------------
-const rows = [...present.map((c) => ({ name: c.name, argv: [...c.argv, TRUE] })), ...references.map((r) => ({ name: r.name, argv: r.direct ?? [TRUE] }))];
+/** ms from spawn() to the first byte the child writes. */
+function firstOutput(argv) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let ms = null;
+    child.stdout.once('data', () => (ms = Number(process.hrtime.bigint() - t0) / 1e6));
+    child.stdout.resume();
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 && ms !== null ? resolve(ms) : reject(new Error(`${argv.join(' ')} exited ${code}`))));
+  });
+}
+
+// ---- start-to-exit and the child's start, interleaved --------------------------
+const ECHO = ['/bin/echo', 'x'];
+const rows = [...present.map((c) => ({ name: c.name, exit: [...c.argv, TRUE], start: [...c.argv, ...ECHO] })), ...references.map((r) => ({ name: r.name, exit: r.direct ?? [TRUE], start: r.direct ? null : ECHO }))];
 const times = new Map(rows.map((r) => [r.name, []]));
-for (const r of rows) timeOnce(r.argv); // warm-up: page cache, dynamic loader
-for (let i = 0; i < ROUNDS; i++) for (const r of rows) times.get(r.name).push(timeOnce(r.argv));
+const starts = new Map(rows.map((r) => [r.name, []]));
+for (const r of rows) timeOnce(r.exit); // warm-up: page cache, dynamic loader
+for (let i = 0; i < ROUNDS; i++) {
+  for (const r of rows) {
+    times.get(r.name).push(timeOnce(r.exit));
+    if (r.start) starts.get(r.name).push(await firstOutput(r.start));
+  }
+}
 const med = new Map([...times].map(([k, v]) => [k, median(v)]));
+const startMed = new Map([...starts].filter(([, v]) => v.length > 0).map(([k, v]) => [k, median(v)]));
 
 // ---- resident footprint while the child runs -----------------------------------
 function status(pid) {
@@ -114,21 +142,24 @@ const residentMed = new Map([...resident].map(([k, v]) => [k, { rss: median(v.ma
 
 // ---- report ------------------------------------------------------------------------
 const base = med.get('/bin/true alone');
+const startBase = startMed.get('/bin/true alone');
 const fmtMs = (ms) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 const mb = (kb) => (kb / 1024).toFixed(2);
 console.log(`init footprint: ${ROUNDS} interleaved rounds (median), resident: median of ${RESIDENT_RUNS}; Node ${process.version}`);
 console.log('');
-console.log('| init | `INIT -- /bin/true` | added to the child | RSS while the child runs | anon | threads |');
-console.log('|---|---|---|---|---|---|');
+console.log("| init | `INIT -- /bin/true` start to exit | added | the child's start | added | RSS while the child runs | anon | threads |");
+console.log('|---|---|---|---|---|---|---|---|');
 for (const c of present) {
   const t = med.get(c.name);
+  const st = startMed.get(c.name);
   const r = residentMed.get(c.name);
-  console.log(`| ${c.name} | ${fmtMs(t)} ms | ${fmtMs(t - base)} ms | ${mb(r.rss)} MB | ${mb(r.anon)} MB | ${r.threads} |`);
+  console.log(`| ${c.name} | ${fmtMs(t)} ms | ${fmtMs(t - base)} ms | ${fmtMs(st)} ms | ${fmtMs(st - startBase)} ms | ${mb(r.rss)} MB | ${mb(r.anon)} MB | ${r.threads} |`);
 }
-for (const r of references) console.log(`| (${r.name}) | ${fmtMs(med.get(r.name))} ms | | | | |`);
+console.log(`| (/bin/true, /bin/echo alone) | ${fmtMs(base)} ms | | ${fmtMs(startBase)} ms | | | | |`);
+console.log(`| (node -e 0) | ${fmtMs(med.get('node -e 0'))} ms | | | | | | |`);
 
 const nat = residentMed.get('procctl-init (native, by path)');
-const added = med.get('procctl-init (native, by path)') - base;
+const added = startMed.get('procctl-init (native, by path)') - startBase;
 const misses = [];
 if (!(nat.rss <= 2048)) misses.push(`RSS ${mb(nat.rss)} MB > 2 MB`);
 if (nat.threads !== 1) misses.push(`${nat.threads} threads > 1`);
