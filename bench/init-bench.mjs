@@ -113,6 +113,7 @@ const field = (st, key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(st)
 async function residentOnce(argv) {
   const child = spawn(argv[0], [...argv.slice(1), 'sleep', '600'], { stdio: 'ignore', detached: true });
   const pid = child.pid;
+  let sleeper = 0;
   try {
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -120,8 +121,11 @@ async function residentOnce(argv) {
       const comm = (() => { try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; } })();
       const kids = (() => { try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim(); } catch { return ''; } })();
       if (kids !== '' && comm !== 'node' && comm !== 'MainThread') {
-        const kidComm = fs.readFileSync(`/proc/${kids.split(' ')[0]}/comm`, 'utf8').trim();
-        if (kidComm === 'sleep') break;
+        const kid = Number(kids.split(' ')[0]);
+        if (fs.readFileSync(`/proc/${kid}/comm`, 'utf8').trim() === 'sleep') {
+          sleeper = kid;
+          break;
+        }
       }
       if (Date.now() > deadline) throw new Error(`${argv.join(' ')}: child never started`);
       await new Promise((r) => setTimeout(r, 5));
@@ -129,9 +133,13 @@ async function residentOnce(argv) {
     const st = status(pid);
     return { rss: field(st, 'VmRSS'), anon: field(st, 'RssAnon'), threads: field(st, 'Threads') };
   } finally {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {}
+    // The sleep is in a session or group of its own (every init but tini -c puts
+    // it there): end it by pid, and the init exits with it.
+    for (const target of [sleeper, pid]) {
+      try {
+        if (target > 0) process.kill(target, 'SIGKILL');
+      } catch {}
+    }
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
   }
 }

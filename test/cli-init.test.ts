@@ -4,9 +4,9 @@
  * (`procctl-init ...`). Every behaviour is asserted from outside: exit status,
  * output, and /proc of init and its child.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -45,9 +45,40 @@ const state = (pid: number): string => {
   }
 };
 
+/** SIGKILLs `pid` and everything below it (init's child leads a session of its own). */
+function killTree(pid: number): void {
+  const kids: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      kids.push(...readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    }
+  } catch {
+    // gone
+  }
+  try {
+    process.kill(pid, 'SIGSTOP'); // no new children while we walk
+  } catch {
+    return;
+  }
+  for (const k of kids) killTree(k);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+// Processes a failed test would otherwise leave running (the loops below are
+// bounded too).
+const started: number[] = [];
+afterEach(() => {
+  for (const pid of started.splice(0)) killTree(pid);
+});
+
 /** A long-running process with its output collected as it comes. */
 function start(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore' } = {}) {
   const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  started.push(child.pid!);
   const out = { stdout: '', stderr: '' };
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
@@ -116,7 +147,7 @@ describe.each(WAYS)('$label', (way) => {
 
     it('forwards SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGSEGV sent to init; 128+n on a signal death', async () => {
       const traps = ['TERM', 'HUP', 'QUIT', 'USR1', 'USR2', 'SEGV'].map((s) => `trap 'echo got ${s}' ${s};`).join(' ');
-      const init = await startPid1(['--', 'bash', '-c', `${traps} echo ready; while :; do sleep 0.02; done`]);
+      const init = await startPid1(['--', 'bash', '-c', `${traps} echo ready; for ((i = 0; i < 1500; i++)); do sleep 0.02; done`]);
       await waitFor(() => init.out.stdout.includes('ready'), 10_000, 'ready');
       for (const s of ['TERM', 'HUP', 'QUIT', 'USR1', 'USR2', 'SEGV']) {
         process.kill(init.initPid, `SIG${s}` as NodeJS.Signals);
@@ -141,7 +172,7 @@ describe.each(WAYS)('$label', (way) => {
 
     it('rewrites signals with -r S:R (names or numbers), and drops them with R = 0', async () => {
       const traps = ['TERM', 'HUP', 'USR1', 'USR2', 'QUIT'].map((s) => `trap 'echo got ${s}' ${s};`).join(' ');
-      const init = await startPid1(['-r', 'TERM:USR1', '--rewrite', 'SIGHUP:0', '-r', '12:3', '--', 'bash', '-c', `${traps} echo ready; while :; do sleep 0.02; done`]);
+      const init = await startPid1(['-r', 'TERM:USR1', '--rewrite', 'SIGHUP:0', '-r', '12:3', '--', 'bash', '-c', `${traps} echo ready; for ((i = 0; i < 1500; i++)); do sleep 0.02; done`]);
       await waitFor(() => init.out.stdout.includes('ready'), 10_000, 'ready');
       process.kill(init.initPid, 'SIGTERM');
       await waitFor(() => init.out.stdout.includes('got USR1'), 5000, 'TERM as USR1');
@@ -241,7 +272,7 @@ describe.each(WAYS)('$label', (way) => {
       expect(await s.exited).toBe(143);
     });
 
-    const TRAPS = (sigs: string[]) => `${sigs.map((x) => `trap "echo got-${x}" ${x};`).join(' ')} echo ready; while :; do sleep 0.05; done`;
+    const TRAPS = (sigs: string[]) => `${sigs.map((x) => `trap "echo got-${x}" ${x};`).join(' ')} echo ready; for ((i = 0; i < 600; i++)); do sleep 0.05; done`;
 
     it('job control with --single-child: SIGTSTP is forwarded to the child as it is, and init stops itself', async () => {
       const s = start(way.argv[0]!, [...way.argv.slice(1), '-s', '-c', '-v', '--', 'bash', '-c', TRAPS(['TSTP', 'CONT'])]);
@@ -271,8 +302,9 @@ describe.each(WAYS)('$label', (way) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'procctl-pdeath-'));
       const file = path.join(dir, 'log');
       try {
-        const inner = `trap 'echo got USR2 >> ${file}; exit 0' USR2; echo ready >> ${file}; while :; do sleep 0.02; done`;
+        const inner = `trap 'echo got USR2 >> ${file}; exit 0' USR2; echo ready >> ${file}; for ((i = 0; i < 1500; i++)); do sleep 0.02; done`;
         const parent = spawn('sh', ['-c', `${initLine} -s -p USR2 -- bash -c "${inner}" & wait`], { stdio: 'ignore' });
+        started.push(parent.pid!);
         await waitFor(() => {
           try {
             return readFileSync(file, 'utf8').includes('ready');
@@ -390,6 +422,7 @@ describe.each(WAYS)('$label', (way) => {
     it("^Z typed at the terminal stops the child's foreground job, not init", async () => {
       const [file, args, opts] = ptyCommand(`exec ${initLine} -v -- bash -mc 'sleep 5 & echo "ready $!"; fg %1; echo after=$?; exit 3'`);
       const child = spawn(file, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+      started.push(child.pid!);
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
@@ -437,6 +470,7 @@ describe.each(WAYS)('$label', (way) => {
       it(`from an interactive bash${mode.length ? ' with -c' : ''}: ^Z stops the command and init and gives the prompt back; fg resumes both; ^C ends them (130)`, async () => {
         const [file, args, opts] = ptyCommand('exec bash --norc --noprofile -i');
         const shell = spawn(file, args, { ...opts, stdio: ['pipe', 'pipe', 'pipe'] });
+        started.push(shell.pid!);
         let out = '';
         shell.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
         const exited = new Promise<number | null>((r) => shell.on('close', (code) => r(code)));

@@ -4,16 +4,24 @@
  * / SIGHUP with no listener ending it at once with 128+n (the kernel drops them
  * for a PID 1 otherwise), while a listener, when there is one, decides.
  */
-import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES, alive, waitFor } from './helpers';
 
 const FIXTURE = path.join(FIXTURES, 'pid1.cjs');
 
+// A failed test must not leave its namespace running (a 'busy' one spins):
+// killing unshare kills its PID 1 (--kill-child), and with it the namespace.
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 async function startPid1(mode: string) {
   const child = spawn('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, FIXTURE, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(child);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -84,6 +92,7 @@ describe('actAsInit() as PID 1 (unshare --pid --fork --mount-proc)', () => {
 describe('actAsInit() when not PID 1', () => {
   it('becomes a subreaper, reaps the orphans that come to it, and leaves signals alone', async () => {
     const child = spawn(process.execPath, [FIXTURE, 'idle'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(child);
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('close', (_code, sig) => r(sig)));
