@@ -34,5 +34,44 @@
         "VCCLCompilerTool": { "ExceptionHandling": 1 }
       }
     }
+  ],
+  "conditions": [
+    ["OS!='win'", {
+      "targets": [
+        {
+          "target_name": "procctl-init",
+          "type": "executable",
+          "sources": [
+            "<!@(node -p \"require('fs').readdirSync('native/init').filter(f => f.endsWith('.cc')).sort().map(f => 'native/init/' + f).join(' ')\")"
+          ],
+          "defines": [
+            "PROCCTL_VERSION=<!(node -p \"JSON.stringify(require('./package.json').version)\")"
+          ],
+          "cflags": ["-ffunction-sections", "-fdata-sections", "-fno-asynchronous-unwind-tables"],
+          "cflags_cc": [
+            "-Os",
+            "-std=c++17",
+            "-Wall",
+            "-Wextra",
+            "-fno-exceptions",
+            "-fno-rtti",
+            "-fstack-protector-strong"
+          ],
+          "conditions": [
+            ["OS=='linux'", {
+              "ldflags": ["<!@(node native/init/link-flags.cjs)", "-Wl,--gc-sections"],
+              "configurations": { "Release": { "ldflags": ["-s"] } }
+            }]
+          ],
+          "xcode_settings": {
+            "GCC_OPTIMIZATION_LEVEL": "s",
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "MACOSX_DEPLOYMENT_TARGET": "11.0",
+            "DEAD_CODE_STRIPPING": "YES",
+            "OTHER_CPLUSPLUSFLAGS": ["-Wall", "-Wextra", "-fno-exceptions", "-fno-rtti", "-fstack-protector-strong"]
+          }
+        }
+      ]
+    }]
   ]
 }

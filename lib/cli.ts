@@ -5,7 +5,9 @@
 import { UsageError } from './cli/args';
 import { complain, packageVersion } from './cli/common';
 import { EXEC_USAGE, parseExecArgs, runExec } from './cli/exec';
-import { INIT_USAGE, parseInitArgs, runInit } from './cli/init';
+import { runInit } from './cli/init';
+import { setProcessName } from './prctl';
+import { supported } from './platform';
 
 export const USAGE = `Usage: procctl <command> [options] ...
 
@@ -26,16 +28,28 @@ function finish(code: number): void {
   process.stderr.write('', () => process.exit(code));
 }
 
+/**
+ * `ps` and `top` show the process name (comm): Node 24 names its main thread
+ * `MainThread`, older ones `node`. `procctl init` soon becomes `procctl-init`
+ * (the native init's file name); `procctl exec` becomes the command it runs.
+ */
+function nameProcess(command: string): void {
+  if (!supported.processName) return;
+  try {
+    setProcessName(`procctl ${command}`);
+  } catch {
+    // only a name: never worth failing the command for
+  }
+}
+
 /** Runs the CLI with `argv` (without node and the script). */
 export async function main(argv: readonly string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'init' || command === 'exec') nameProcess(command);
   try {
     switch (command) {
       case 'init': {
-        const cfg = parseInitArgs(rest);
-        if (cfg === 'help') return void process.stdout.write(INIT_USAGE);
-        if (cfg === 'version') return void process.stdout.write(`procctl ${packageVersion()}\n`);
-        finish(await runInit(cfg));
+        finish(runInit(rest));
         return;
       }
       case 'exec': {

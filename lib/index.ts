@@ -41,3 +41,4 @@ export {
   getCpuAffinity,
   type RlimitName,
 } from './resources';
+export { actAsInit, nativeInitPath, type ActAsInitOptions, type InitMode } from './pid1';

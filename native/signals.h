@@ -1,4 +1,4 @@
-// Mechanics of native signal forwarding and terminal hand-over: plain C++ over
+// Mechanics of native signal forwarding and of PID 1's default actions: plain C++ over
 // POSIX calls, every function returns >= 0 or -errno. No N-API types here.
 //
 // Why native: some signals cannot be received safely by a JS listener in Node
@@ -42,16 +42,17 @@ long SignalSetDisposition(int sig, bool ignore);
 long SignalSnapshot(int sig);
 long SignalSnapshotRestore(int sig);
 
-// Terminal hand-over for `procctl init` (tini style): makes `pgrp` the
-// foreground process group of the terminal on `fd`, with SIGTTOU blocked so a
-// background caller is not stopped. Returns 0 or -errno.
-long TtySetForeground(int fd, pid_t pgrp);
-
-// The foreground process group of the terminal on `fd`, or -errno.
-long TtyGetForeground(int fd);
-
-// The session id of the terminal on `fd` (TIOCGSID), or -errno (ENOTTY when the
-// terminal is not the caller's controlling terminal).
-long TtyGetSession(int fd);
+// For a Node program that is PID 1 (lib/pid1.ts): the kernel drops a signal
+// whose action is SIG_DFL when it is sent to a PID 1, and Node's own SIGINT /
+// SIGTERM handler (terminal reset, then re-raise) ends in that drop too, so
+// `docker stop` would wait and kill. This installs a handler that runs the
+// previous one (if any) and exits at once with 128+sig, which is what the
+// default action gives any other process. lib/ calls it only while no JS
+// listener handles `sig`; a listener added later replaces it (libuv installs its
+// own handler), and after the last one is removed (libuv resets SIG_DFL) lib/
+// installs it again. A signal at SIG_IGN is left alone. Returns 1 when installed.
+long SignalExitAsDefaultInstall(int sig);
+// Puts back the action it replaced if that handler is still the one installed (1), else 0.
+long SignalExitAsDefaultRemove(int sig);
 
 }  // namespace procctl

@@ -1,5 +1,5 @@
-// Binding for native signal forwarding, the Reaper's peek, and the terminal calls
-// of `procctl init`.
+// Binding for native signal forwarding, the Reaper's peek, and PID 1's default
+// signal actions (lib/pid1.ts).
 #include "binding.h"
 #include "reaper.h"
 #include "signals.h"
@@ -35,15 +35,11 @@ Napi::Value SetDisposition(const Napi::CallbackInfo& info) {
                SignalSetDisposition(ArgInt32(info, 0, "signal"), ArgBool(info, 1, "ignore")),
                "sigaction");
 }
-Napi::Value SetForeground(const Napi::CallbackInfo& info) {
-  return CheckResult(info.Env(), TtySetForeground(ArgInt32(info, 0, "fd"), ArgInt32(info, 1, "pgrp")),
-               "tcsetpgrp");
+Napi::Value ExitAsDefaultInstall(const Napi::CallbackInfo& info) {
+  return CheckResult(info.Env(), SignalExitAsDefaultInstall(ArgInt32(info, 0, "signal")), "sigaction");
 }
-Napi::Value GetForeground(const Napi::CallbackInfo& info) {
-  return CheckResult(info.Env(), TtyGetForeground(ArgInt32(info, 0, "fd")), "tcgetpgrp");
-}
-Napi::Value GetSession(const Napi::CallbackInfo& info) {
-  return CheckResult(info.Env(), TtyGetSession(ArgInt32(info, 0, "fd")), "tcgetsid");
+Napi::Value ExitAsDefaultRemove(const Napi::CallbackInfo& info) {
+  return CheckResult(info.Env(), SignalExitAsDefaultRemove(ArgInt32(info, 0, "signal")), "sigaction");
 }
 
 Napi::Value PeekExited(const Napi::CallbackInfo& info) {
@@ -87,9 +83,8 @@ void InitSignals(Napi::Env env, Napi::Object exports) {
   exports.Set("signalSetDisposition", Napi::Function::New(env, SetDisposition));
   exports.Set("reaperPeekExited", Napi::Function::New(env, PeekExited));
   exports.Set("reaperLibuvChildren", Napi::Function::New(env, LibuvChildren));
-  exports.Set("ttySetForeground", Napi::Function::New(env, SetForeground));
-  exports.Set("ttyGetForeground", Napi::Function::New(env, GetForeground));
-  exports.Set("ttyGetSession", Napi::Function::New(env, GetSession));
+  exports.Set("signalExitAsDefaultInstall", Napi::Function::New(env, ExitAsDefaultInstall));
+  exports.Set("signalExitAsDefaultRemove", Napi::Function::New(env, ExitAsDefaultRemove));
 }
 
 }  // namespace procctl

@@ -21,8 +21,6 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #ifdef __linux__
@@ -218,30 +216,55 @@ long SignalSetDisposition(int sig, bool ignore) {
   return 0;
 }
 
-long TtySetForeground(int fd, pid_t pgrp) {
-  sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGTTOU);
-  pthread_sigmask(SIG_BLOCK, &block, &old);
-  long r = tcsetpgrp(fd, pgrp) < 0 ? -errno : 0;
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return r;
+namespace {
+// The action that was in place before ExitAsDefault (Node installs its own
+// SIGINT/SIGTERM handler at start-up: it resets the terminal, then re-raises).
+struct sigaction g_exit_prev[kMaxSignal];
+
+// The exit a signal's default action would give a process that is not PID 1.
+// The previous handler runs first (Node's puts the terminal back; its re-raise
+// stays pending, everything is blocked here). A PID 1 cannot die of the signal
+// itself: the kernel drops it even when re-raised with SIG_DFL, so the status is
+// 128+n, as a shell reports it.
+void ExitAsDefault(int sig, siginfo_t* info, void* ucontext) {
+  const struct sigaction& prev = g_exit_prev[sig];
+  if (prev.sa_flags & SA_SIGINFO) {
+    if (prev.sa_sigaction != nullptr) prev.sa_sigaction(sig, info, ucontext);
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN) {
+    prev.sa_handler(sig);
+  }
+  _exit(128 + sig);
 }
 
-long TtyGetForeground(int fd) {
-  pid_t r = tcgetpgrp(fd);
-  return r < 0 ? -errno : r;
+bool IsExitAsDefault(const struct sigaction& act) {
+  return (act.sa_flags & SA_SIGINFO) && act.sa_sigaction == ExitAsDefault;
+}
+}  // namespace
+
+long SignalExitAsDefaultInstall(int sig) {
+  if (sig <= 0 || sig >= kMaxSignal || sig == SIGKILL || sig == SIGSTOP) return -EINVAL;
+  struct sigaction cur;
+  if (sigaction(sig, nullptr, &cur) < 0) return -errno;
+  if (IsExitAsDefault(cur)) return 1;
+  if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_IGN) return 0;  // ignored: it stays so
+  struct sigaction act;
+  memset(&act, 0, sizeof act);
+  act.sa_sigaction = ExitAsDefault;
+  act.sa_flags = SA_SIGINFO;
+  sigfillset(&act.sa_mask);
+  g_exit_prev[sig] = cur;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (sigaction(sig, &act, nullptr) < 0) return -errno;
+  return 1;
 }
 
-long TtyGetSession(int fd) {
-#ifdef TIOCGSID
-  pid_t sid = 0;
-  if (ioctl(fd, TIOCGSID, &sid) < 0) return -errno;
-  return sid;
-#else
-  pid_t r = tcgetsid(fd);
-  return r < 0 ? -errno : r;
-#endif
+long SignalExitAsDefaultRemove(int sig) {
+  if (sig <= 0 || sig >= kMaxSignal) return -EINVAL;
+  struct sigaction cur;
+  if (sigaction(sig, nullptr, &cur) < 0) return -errno;
+  if (!IsExitAsDefault(cur)) return 0;
+  if (sigaction(sig, &g_exit_prev[sig], nullptr) < 0) return -errno;
+  return 1;
 }
 
 }  // namespace procctl
