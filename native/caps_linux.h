@@ -9,8 +9,21 @@
 #include <cerrno>
 #include <cstdint>
 #include <linux/capability.h>
-#include <linux/prctl.h>
 #include <sys/syscall.h>
+// The PR_* numbers come from the includer's <sys/prctl.h> or <linux/prctl.h>:
+// musl's two headers cannot both be included (each defines struct prctl_mm_map).
+#ifndef PR_CAPBSET_READ
+#define PR_CAPBSET_READ 23
+#define PR_CAPBSET_DROP 24
+#endif
+#ifndef PR_SET_KEEPCAPS
+#define PR_SET_KEEPCAPS 8
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
 
 namespace procctl {
 namespace caps {

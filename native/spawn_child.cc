@@ -239,9 +239,9 @@ long SetSid() { return R(setsid()); }
 long SetPgid(pid_t pid, pid_t pgid) { return R(setpgid(pid, pgid)); }
 long Umask(int mask) { return umask(static_cast<mode_t>(mask)); }
 long Chdir(const char* p) { return R(chdir(p)); }
-long GetPpid() { return getppid(); }
-long GetPid() { return getpid(); }
-long Kill(pid_t pid, int sig) { return R(kill(pid, sig)); }
+[[maybe_unused]] long GetPpid() { return getppid(); }
+[[maybe_unused]] long GetPid() { return getpid(); }
+[[maybe_unused]] long Kill(pid_t pid, int sig) { return R(kill(pid, sig)); }
 long Ioctl(int fd, unsigned long req, long arg) { return R(ioctl(fd, req, arg)); }
 long GetPgrp() { return getpgrp(); }
 long Execve(const char* p, char* const* argv, char* const* envp) { return R(execve(p, argv, envp)); }
@@ -324,8 +324,10 @@ long CloexecFrom(int first) {
 
 }  // namespace
 
-// The two-pass fd remap (SPAWN-CHECKLIST "The fd remap"). The fork engine's
-// error pipe must not sit in a slot about to be filled: it moves above the map.
+// The fd remap, in two passes so no dup2 overwrites a source still needed: first
+// every source below its slot moves above the map, then slots are filled in
+// ascending order. The fork engine's error pipe must not sit in a slot about to
+// be filled: it moves above the map too.
 void RemapFds(ChildContext* ctx) {
   const SpawnRequest& req = *ctx->req;
   const int n = req.fd_count;

@@ -61,8 +61,14 @@ const KINDS = {
     linkFlags: (t) => ['-shared', ...(t.platform === 'darwin' ? ['-Wl,-undefined,dynamic_lookup'] : [])],
     includes: () => [require('node-addon-api').include_dir, nodeHeaders()],
   },
-  // A standalone program (for example a static `procctl-init`) would be a kind here
-  // with ['-static'] on Linux and no Node headers, plus an ARTIFACTS entry below.
+  // procctl-init: a standalone program. On Linux it is linked statically against
+  // musl, so one binary per arch runs in any image (glibc, musl, distroless);
+  // macOS has no static libc, so it links libSystem there.
+  program: {
+    linkFlags: (t) => (t.platform === 'linux' ? ['-static', '-Wl,--gc-sections'] : []),
+    includes: () => [],
+    flags: ['-Os', '-fno-exceptions', '-fno-rtti', '-ffunction-sections', '-fdata-sections', `-DPROCCTL_VERSION=${JSON.stringify(require(path.join(root, 'package.json')).version)}`],
+  },
 };
 
 /**
@@ -75,6 +81,14 @@ export const ARTIFACTS = [
     kind: 'node-addon',
     sources: () => listSources('native'),
     output: (t) => path.join('prebuilds', `${t.platform}-${t.arch}`, ['procctl', 'napi', t.libc, 'node'].filter(Boolean).join('.')),
+  },
+  {
+    name: 'procctl-init',
+    kind: 'program',
+    sources: () => listSources('native/init'),
+    // One static musl build per Linux arch serves glibc and musl hosts alike.
+    targets: (t) => t.platform !== 'linux' || t.libc === 'musl',
+    output: (t) => path.join('prebuilds', `${t.platform}-${t.arch}`, 'procctl-init'),
   },
 ];
 
@@ -142,14 +156,14 @@ function main() {
     const kind = KINDS[artifact.kind];
     const sources = artifact.sources();
     const includes = kind.includes().flatMap((d) => ['-I', d]);
-    for (const t of targets) {
+    for (const t of targets.filter((x) => artifact.targets === undefined || artifact.targets(x))) {
       const out = path.join(root, artifact.output(t));
       const tmp = `${out}.tmp`;
       mkdirSync(path.dirname(out), { recursive: true });
       const t0 = Date.now();
       // -s strips at link time: the binaries carry no symbol table or debug info
       // beyond the dynamic symbols they need.
-      const args = ['c++', '-target', t.zig, ...CXXFLAGS, ...includes, '-I', 'native', ...sources, ...kind.linkFlags(t), '-s', '-o', tmp];
+      const args = ['c++', '-target', t.zig, ...CXXFLAGS, ...(kind.flags ?? []), ...includes, '-I', 'native', ...sources, ...kind.linkFlags(t), '-s', '-o', tmp];
       const r = spawnSync(zig, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
       if (r.status !== 0) {
         rmSync(tmp, { force: true });

@@ -23,6 +23,14 @@ const PREBUILDS = [
   { file: 'darwin-arm64/procctl.napi.node', format: /Mach-O 64-bit arm64 dynamically linked shared library/, libc: 'darwin' },
 ] as const;
 
+/** procctl-init per platform and arch: static on Linux (any image's libc), libSystem on macOS. */
+const INITS = [
+  { file: 'linux-x64/procctl-init', format: /ELF 64-bit LSB executable, x86-64, .*statically linked/ },
+  { file: 'linux-arm64/procctl-init', format: /ELF 64-bit LSB executable, ARM aarch64, .*statically linked/ },
+  { file: 'darwin-x64/procctl-init', format: /Mach-O 64-bit x86_64 executable/ },
+  { file: 'darwin-arm64/procctl-init', format: /Mach-O 64-bit arm64 executable/ },
+] as const;
+
 function sh(cmd: string, args: string[], opts: SpawnSyncOptions = {}): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300_000, ...opts });
   if (r.error) throw r.error;
@@ -88,7 +96,7 @@ afterAll(() => {
 describe('the packed tarball', () => {
   it('carries the prebuilds, LICENSE, examples and the install script; no source maps, tests or build output', () => {
     const files = sh('tar', ['tzf', tarball]).stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
-    for (const p of PREBUILDS) expect(files).toContain(`prebuilds/${p.file}`);
+    for (const p of [...PREBUILDS, ...INITS]) expect(files).toContain(`prebuilds/${p.file}`);
     for (const f of ['LICENSE', 'README.md', 'package.json', 'scripts/install.cjs', 'examples/demo.mjs', 'dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'binding.gyp', 'bin/procctl.js']) {
       expect(files).toContain(f);
     }
@@ -127,6 +135,12 @@ describe('the packed tarball', () => {
 });
 
 describe('prebuilds for every target', () => {
+  it.each(INITS)('$file: the native init, stripped, with no dynamic dependencies on Linux', ({ file, format }) => {
+    const bin = path.join(ROOT, 'prebuilds', file);
+    expect(sh('file', ['-b', bin]).stdout).toMatch(format);
+    expect(sh('file', ['-b', bin]).stdout).not.toMatch(/not stripped|with debug_info/);
+  });
+
   it.each(PREBUILDS)('$file: format, and only Node-API, libuv and libc symbols undefined', ({ file, format, libc }) => {
     const bin = path.join(ROOT, 'prebuilds', file);
     expect(sh('file', ['-b', bin]).stdout).toMatch(format);
@@ -218,6 +232,12 @@ describe('a consumer installs the tarball with no compiler, no Python and npm of
     expect(JSON.parse(esm.stdout)).toEqual({ same: true, sid: true, ppid: JSON.parse(esm.stdout).pid, pid: JSON.parse(esm.stdout).pid, status: 0 });
     const cli = sh(path.join(installed.dir, 'node_modules', '.bin', 'procctl'), ['--version'], { cwd: installed.dir, env: consumerEnv() });
     expect(cli.stdout).toBe(`procctl ${pkg.version}\n`);
+    // procctl init execs into the prebuilt static init: nothing was compiled.
+    const init = sh(path.join(installed.dir, 'node_modules', '.bin', 'procctl'), ['init', '-s', '--', 'sh', '-c', 'exit 5'], { cwd: installed.dir, env: consumerEnv() });
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(5);
+    const direct = sh(path.join(installed.dir, 'node_modules', 'procctl', 'prebuilds', `linux-${process.arch}`, 'procctl-init'), ['--version'], { env: consumerEnv() });
+    expect(direct.stdout).toMatch(/^procctl(-init)? /);
   });
 
   it('spawns as nobody (CJS and ESM) and `procctl exec nobody` drops in place', (ctx) => {
