@@ -36,7 +36,7 @@ export function publicCopy(): PublicCopy {
   if (publicCopyMade !== null) return publicCopyMade;
   const root = mkdtempSync(path.join(os.tmpdir(), 'procctl-public-'));
   process.on('exit', () => rmSync(root, { recursive: true, force: true }));
-  for (const part of ['dist', 'bin', 'test/fixtures', 'examples', 'package.json', 'node_modules/node-gyp-build', 'build/Release/procctl.node', 'prebuilds']) {
+  for (const part of ['dist', 'bin', 'test/fixtures', 'examples', 'package.json', 'node_modules/node-gyp-build', 'build/Release/procctl.node', 'build/Release/procctl-init', 'prebuilds']) {
     const from = path.join(ROOT, part);
     if (existsSync(from)) cpSync(from, path.join(root, part), { recursive: true });
   }
