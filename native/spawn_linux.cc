@@ -192,7 +192,7 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   int oom_len = req.oom_score_adj != nullptr ? ReadOwnOomScoreAdj(oom, sizeof oom) : -1;
 
   SpawnError err = {kStageNone, 0};
-  ChildContext ctx = {&req, &err, -1, -1};
+  ChildContext ctx = {&req, &err, -1, -1, true};
   int pidfd = -1;
   long pid = -ENOSYS;
   uint64_t old_mask = 0;
@@ -205,9 +205,9 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     // child does not join it itself: it runs from a copy of the request.
     SpawnRequest in_cgroup = req;
     in_cgroup.set_cgroup = false;
-    ChildContext ctx3 = {req.set_cgroup ? &in_cgroup : &req, &err, -1, -1};
+    ChildContext ctx3 = {req.set_cgroup ? &in_cgroup : &req, &err, -1, -1, true};
     CloneArgs args = {};
-    args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | req.namespace_flags;
+    args.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | req.namespace_flags;
     args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     args.stack = reinterpret_cast<uint64_t>(g_stack) + kGuard;
@@ -229,10 +229,11 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   // No clone3 (kernel < 5.3, or a seccomp profile that refuses it): glibc's clone.
   if (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) {
     pidfd = -1;
-    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | ns_flags, &ctx, &pidfd);
+    const int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD | ns_flags;
+    pid = clone(SpawnChildEntry, stack_top, flags | CLONE_PIDFD, &ctx, &pidfd);
     if (pid < 0 && errno == EINVAL) {  // kernel < 5.2: no CLONE_PIDFD
       pidfd = -1;
-      pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags, &ctx);
+      pid = clone(SpawnChildEntry, stack_top, flags, &ctx);
     }
     if (pid < 0) pid = -errno;
     if (pid > 0) result->engine = kEngineClone;

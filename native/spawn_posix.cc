@@ -166,7 +166,7 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
   }
 
   SpawnError err = {kStageNone, 0};
-  ChildContext ctx = {&req, &err, pipefd[1], sync[0]};
+  ChildContext ctx = {&req, &err, pipefd[1], sync[0], false};
   sigset_t old;
   BlockAll(&old);
 #ifdef __linux__
