@@ -134,14 +134,73 @@ export interface SpawnOptions extends CredentialOptions, SysAttrOptions {
   allowRelativePath?: boolean;
 }
 
-const SPAWN_OPTIONS = [
-  'argv0', 'env', 'cwd', 'stdio', 'user', 'group', 'groups', 'umask', 'rlimits', 'noNewPrivs',
-  'setsid', 'controllingTerminal', 'foregroundTerminal', 'noControllingTerminal', 'processGroup', 'parentDeathSignal',
-  'signal', 'killSignal', 'killTimeout', 'allowRelativePath', ...SYSATTR_OPTIONS,
-] as const;
+/**
+ * What spawn reads its options into (the snapshot): every option an own field,
+ * undefined unless given, all in one order. Every snapshot then has one shape,
+ * so the many option reads of a spawn are plain field loads, and none can reach
+ * a prototype (there is none: see below).
+ */
+class SpawnOptionsRecord {
+  argv0: unknown = undefined;
+  env: unknown = undefined;
+  cwd: unknown = undefined;
+  stdio: unknown = undefined;
+  user: unknown = undefined;
+  group: unknown = undefined;
+  groups: unknown = undefined;
+  umask: unknown = undefined;
+  rlimits: unknown = undefined;
+  noNewPrivs: unknown = undefined;
+  setsid: unknown = undefined;
+  controllingTerminal: unknown = undefined;
+  foregroundTerminal: unknown = undefined;
+  noControllingTerminal: unknown = undefined;
+  processGroup: unknown = undefined;
+  parentDeathSignal: unknown = undefined;
+  signal: unknown = undefined;
+  killSignal: unknown = undefined;
+  killTimeout: unknown = undefined;
+  allowRelativePath: unknown = undefined;
+  // SYSATTR_OPTIONS
+  capabilities: unknown = undefined;
+  cgroup: unknown = undefined;
+  namespaces: unknown = undefined;
+  uidMap: unknown = undefined;
+  gidMap: unknown = undefined;
+  userNamespaceSetgroups: unknown = undefined;
+  hostname: unknown = undefined;
+  chroot: unknown = undefined;
+  nice: unknown = undefined;
+  scheduling: unknown = undefined;
+  cpuAffinity: unknown = undefined;
+  ioPriority: unknown = undefined;
+  oomScoreAdj: unknown = undefined;
+}
+Object.setPrototypeOf(SpawnOptionsRecord.prototype, null);
+
+const newOptionsRecord = (): Record<string, unknown> => new SpawnOptionsRecord() as unknown as Record<string, unknown>;
+
+/** spawn's option names: the fields of SpawnOptionsRecord, which must hold every SysProcAttr-style one. */
+const SPAWN_OPTIONS: readonly string[] = Object.keys(newOptionsRecord());
+for (const key of SYSATTR_OPTIONS) {
+  if (!SPAWN_OPTIONS.includes(key)) throw new Error(`internal: SpawnOptionsRecord lacks the option ${key}`);
+}
 
 /** A reaped child as the addon reports it: always with rusage. */
 type RawExit = RawStatus & { rusage: ExitStatus['rusage'] };
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+}
+
+interface SubprocessExtra {
+  killTimeout: number | undefined;
+  timers: Set<NodeJS.Timeout> | null;
+  abort: { signal: AbortSignal; listener: () => void } | null;
+  cgroup: string | null;
+  cgroupCreated: boolean;
+}
 
 /** run()'s captured [stdout, stderr] of one child (null: too long for a string; undefined: not captured). */
 type CapturedOutput = [string | null | undefined, string | null | undefined];
@@ -412,14 +471,24 @@ function closedFdError(index: number, fd: number, file: string): SystemError {
 }
 
 const STDIO_WORDS = new Set(['pipe', 'inherit', 'ignore']);
-const SYSATTR_KEYS = new Set<string>(SYSATTR_OPTIONS);
+/** Whether the snapshot holds any SysProcAttr-style option (SYSATTR_OPTIONS). */
+function hasSysAttrs(o: Record<string, unknown>): boolean {
+  return o.capabilities !== undefined || o.cgroup !== undefined || o.namespaces !== undefined || o.uidMap !== undefined ||
+    o.gidMap !== undefined || o.userNamespaceSetgroups !== undefined || o.hostname !== undefined || o.chroot !== undefined ||
+    o.nice !== undefined || o.scheduling !== undefined || o.cpuAffinity !== undefined || o.ioPriority !== undefined ||
+    o.oomScoreAdj !== undefined;
+}
 
-/** Whether the snapshot holds any SysProcAttr-style option (it has a handful of keys at most). */
-function hasSysAttrs(opts: Record<string, unknown>): boolean {
-  for (const key in opts) {
-    if (opts[key] !== undefined && SYSATTR_KEYS.has(key)) return true;
-  }
+/** Whether some slot above `from` asks for a socket (whose end must be a stream). */
+function socketsAbove(fds: readonly number[], from: number): boolean {
+  for (let i = from + 1; i < fds.length; i++) if (fds[i] === FD_SOCKET) return true;
   return false;
+}
+
+function checkTerminalFd(name: string, fd: number, fds: readonly number[]): void {
+  if (fd >= 0 && (fd >= fds.length || fds[fd] === FD_CLOSED)) {
+    throw invalidArgValue(`options.${name}`, fd, 'must be a child fd that options.stdio does not leave closed');
+  }
 }
 
 /** One stdio word or value as an fds entry (the pipe codes depend on the slot). */
@@ -534,12 +603,9 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     const count = Math.max(3, stdio.length);
     for (let i = 0; i < count; i++) fds.push(fdEntry(stdio[i], i));
   }
-  for (const fd of fds) if (fd <= FD_PIPE_IN) pipes = true;
-  for (const [name, fd] of [['controllingTerminal', controllingTerminal], ['foregroundTerminal', foregroundTerminal]] as const) {
-    if (fd >= 0 && (fd >= fds.length || fds[fd] === FD_CLOSED)) {
-      throw invalidArgValue(`options.${name}`, fd, 'must be a child fd that options.stdio does not leave closed');
-    }
-  }
+  for (let i = 0; i < fds.length; i++) if (fds[i]! <= FD_PIPE_IN) pipes = true;
+  checkTerminalFd('controllingTerminal', controllingTerminal, fds);
+  checkTerminalFd('foregroundTerminal', foregroundTerminal, fds);
   // Only PATH lookups read PATH (a file with a slash is used as given).
   const paths = file.includes('/') ? [file] : lookupCandidates(file, pathOfChecked(envp), { cwd, allowRelative: allowRelativePath });
 
@@ -670,53 +736,47 @@ export class Subprocess extends EventEmitter {
    * removed once the child is reaped and nothing is left in it.
    */
   get cgroup(): string | null {
-    return this.#cgroup;
+    return this.#extra?.cgroup ?? null;
   }
 
   #pidfd: number;
   /** > 0: the native watcher reports this child's exit. */
   #token: number;
   #exited: Promise<ExitStatus> | null = null;
+  /** Who waits on `exited` (made with it) and on run()'s result. */
+  #waiters: { exited: Waiter<ExitStatus> | null; run: Waiter<RunResult> | null } | null = null;
   #status: ExitStatus | null = null;
-  #resolve: ((s: ExitStatus) => void) | null = null;
-  #reject: ((err: Error) => void) | null = null;
-  #run: { resolve: (r: RunResult) => void; reject: (err: Error) => void } | null = null;
+  #lost: Error | null = null;
   #killSignal: number;
-  #killTimeout: number | undefined;
-  #timers: Set<NodeJS.Timeout> | null = null;
-  #abort: { signal: AbortSignal; listener: () => void } | null = null;
   #refed = true;
   #bySigchld = false;
   #streams: boolean;
-  #lost: Error | null = null;
-  #native: SpawnNative;
-  #cgroup: string | null = null;
-  #cgroupCreated = false;
+  /** What most children never need (timers, an abort listener, a cgroup, killTimeout). */
+  #extra: SubprocessExtra | null = null;
 
   static {
     settleChild = (child, res, output) => child.#settle(res, output);
     runResultOf = (child) => {
-      if (child.#token <= 0 || child.#run !== null || child.#status !== null || child.#lost !== null) return null;
+      if (child.#token <= 0 || child.#waiters?.run || child.#gone) return null;
       return new Promise<RunResult>((resolve, reject) => {
-        child.#run = { resolve, reject };
+        (child.#waiters ??= { exited: null, run: null }).run = { resolve, reject };
       });
     };
   }
 
   /** @internal Use spawn(). */
   constructor(
-    n: SpawnNative,
     pid: number,
     pidfd: number,
     engine: number,
     pgid: number | null,
     streams: Array<net.Socket | null>,
+    hasStreams: boolean,
     killSignal: number,
     killTimeout: number | undefined,
     token: number,
   ) {
     super();
-    this.#native = n;
     this.pid = pid;
     this.#pidfd = pidfd;
     this.#token = token;
@@ -726,9 +786,9 @@ export class Subprocess extends EventEmitter {
     this.stdin = streams[0] ?? null;
     this.stdout = streams[1] ?? null;
     this.stderr = streams[2] ?? null;
-    this.#streams = streams.some((s) => s !== null);
+    this.#streams = hasStreams;
     this.#killSignal = killSignal;
-    this.#killTimeout = killTimeout;
+    if (killTimeout !== undefined) this.#extra = { killTimeout, timers: null, abort: null, cgroup: null, cgroupCreated: false };
     registerOwnedChild(pid, 'procctl');
     if (token > 0) {
       // The native watcher owns the pidfd and closes it after the reap.
@@ -749,16 +809,14 @@ export class Subprocess extends EventEmitter {
     if (this.#exited === null) {
       // Made on first use: a run() child, or one nobody awaits, never needs it.
       if (this.#status !== null) this.#exited = Promise.resolve(this.#status);
-      else if (this.#lost !== null) this.#exited = Promise.reject(this.#lost);
-      else {
+      else if (this.#lost !== null) {
+        this.#exited = Promise.reject(this.#lost);
+        this.#exited.catch(noop);  // see #settle
+      } else {
         this.#exited = new Promise<ExitStatus>((resolve, reject) => {
-          this.#resolve = resolve;
-          this.#reject = reject;
+          (this.#waiters ??= { exited: null, run: null }).exited = { resolve, reject };
         });
       }
-      // A lost status must reach whoever awaits `exited`, but must not crash a
-      // program that never looks at it as an unhandled rejection.
-      this.#exited.catch(noop);
     }
     return this.#exited;
   }
@@ -773,6 +831,10 @@ export class Subprocess extends EventEmitter {
     return this.#status;
   }
 
+  #useExtra(): SubprocessExtra {
+    return (this.#extra ??= { killTimeout: undefined, timers: null, abort: null, cgroup: null, cgroupCreated: false });
+  }
+
   #settle(res: ExitStatus | Error, output?: CapturedOutput): void {
     if (this.#gone) return;
     // Either way the child is gone: the native side has closed the pidfd (forget
@@ -781,20 +843,28 @@ export class Subprocess extends EventEmitter {
     this.#token = 0;
     if (this.#refed && this.#bySigchld) updateKeepAlive(-1);
     releaseOwnedChild(this.pid);
-    if (this.#timers !== null) {
-      for (const t of this.#timers) clearTimeout(t);
-      this.#timers = null;
+    const extra = this.#extra;
+    if (extra !== null) {
+      if (extra.timers !== null) {
+        for (const t of extra.timers) clearTimeout(t);
+        extra.timers = null;
+      }
+      if (extra.abort !== null) {
+        extra.abort.signal.removeEventListener('abort', extra.abort.listener);
+        extra.abort = null;
+      }
     }
-    if (this.#abort !== null) {
-      this.#abort.signal.removeEventListener('abort', this.#abort.listener);
-      this.#abort = null;
-    }
-    const run = this.#run;
-    this.#run = null;
+    const waiters = this.#waiters;
+    this.#waiters = null;
     if (res instanceof Error) {
       this.#lost = res;
-      this.#reject?.(res);
-      run?.reject(res);
+      // A lost status must reach whoever awaits `exited`, but must not crash a
+      // program that never looks at it as an unhandled rejection: handled
+      // before it is rejected (and only then, so a resolved one costs no
+      // reaction).
+      if (this.#exited !== null) this.#exited.catch(noop);
+      waiters?.exited?.reject(res);
+      waiters?.run?.reject(res);
       if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', res));
       return;
     }
@@ -802,17 +872,21 @@ export class Subprocess extends EventEmitter {
     // Queued before `exited` is resolved: the 'exit' listeners run first.
     if (exitEvents.length === 0) void resolved.then(emitExits);
     exitEvents.push(this, res);
-    this.#resolve?.(res);
-    if (run !== null) {
-      const [stdout, stderr] = output ?? [undefined, undefined];
-      if (stdout === null) run.reject(stringTooLong('stdout'));
-      else if (stderr === null) run.reject(stringTooLong('stderr'));
-      else run.resolve({ status: res, stdout: stdout ?? '', stderr: stderr ?? '' });
+    if (waiters !== null) {
+      waiters.exited?.resolve(res);
+      const run = waiters.run;
+      if (run !== null) {
+        const stdout = output?.[0];
+        const stderr = output?.[1];
+        if (stdout === null) run.reject(stringTooLong('stdout'));
+        else if (stderr === null) run.reject(stringTooLong('stderr'));
+        else run.resolve({ status: res, stdout: stdout ?? '', stderr: stderr ?? '' });
+      }
     }
     // After the 'exit' listeners and the continuations of `await exited` had
     // their turn to start reading (see #releaseStreams).
     if (this.#streams) setImmediate(() => this.#releaseStreams());
-    if (this.#cgroupCreated && this.#cgroup !== null) removeWhenEmpty(this.#cgroup);
+    if (extra !== null && extra.cgroupCreated && extra.cgroup !== null) removeWhenEmpty(extra.cgroup);
   }
 
   /**
@@ -842,7 +916,7 @@ export class Subprocess extends EventEmitter {
     // Reaped (by us or, lost, by someone else): the pid may already be recycled.
     if (this.#gone) return false;
     try {
-      if (this.#pidfd >= 0) this.#native.pidfdSendSignal(this.#pidfd, sig);
+      if (this.#pidfd >= 0) native().pidfdSendSignal(this.#pidfd, sig);
       else process.kill(this.pid, sig);  // not reaped yet, so the pid is still ours
     } catch (err) {
       if ((err as { code?: string }).code === 'ESRCH') return false;
@@ -883,7 +957,7 @@ export class Subprocess extends EventEmitter {
   #setRef(on: boolean): void {
     if (this.#gone || this.#refed === on) return;
     this.#refed = on;
-    if (this.#token > 0) this.#native.spawnWatchRef(this.#token, on);
+    if (this.#token > 0) native().spawnWatchRef(this.#token, on);
     else if (this.#bySigchld) updateKeepAlive(on ? +1 : -1);
     for (const s of this.stdio) {
       if (s) {
@@ -894,24 +968,25 @@ export class Subprocess extends EventEmitter {
   }
 
   /** Sends killSignal now, and SIGKILL (to the group when it leads one) after `ms`. */
-  terminate(ms: number | undefined = this.#killTimeout): void {
+  terminate(ms: number | undefined = this.#extra?.killTimeout): void {
     if (ms !== undefined) validateInteger(ms, 'ms', 0, INT32_MAX);
     if (this.#gone) return;
     this.kill(this.#killSignal);
     if (ms === undefined) return;
     const t = setTimeout(() => {
-      this.#timers?.delete(t);
+      this.#extra?.timers?.delete(t);
       if (this.#gone) return;
       if (this.pgid === this.pid) this.killGroup('SIGKILL');  // it leads its own group
       this.kill('SIGKILL');
     }, ms);
-    (this.#timers ??= new Set()).add(t);
+    (this.#useExtra().timers ??= new Set()).add(t);
   }
 
   /** @internal */
   _setCgroup(dir: string, created: boolean): void {
-    this.#cgroup = dir;
-    this.#cgroupCreated = created;
+    const extra = this.#useExtra();
+    extra.cgroup = dir;
+    extra.cgroupCreated = created;
   }
 
   /**
@@ -922,19 +997,19 @@ export class Subprocess extends EventEmitter {
    */
   duplicatePidfd(): number | null {
     if (this.#gone || this.#pidfd < 0) return null;
-    return (this.#native as unknown as { duplicateFd(fd: number): number }).duplicateFd(this.#pidfd);
+    return (native() as unknown as { duplicateFd(fd: number): number }).duplicateFd(this.#pidfd);
   }
 
   /** @internal */
   _watchAbort(signal: AbortSignal): void {
     const listener = (): void => this.terminate();
-    this.#abort = { signal, listener };
+    this.#useExtra().abort = { signal, listener };
     signal.addEventListener('abort', listener, { once: true });
   }
 
   /** `await using child = spawn(...)`: kills (killSignal, SIGKILL after killTimeout ?? 5000 ms), reaps, closes pipes. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#gone) this.terminate(this.#killTimeout ?? 5000);
+    if (!this.#gone) this.terminate(this.#extra?.killTimeout ?? 5000);
     // A status lost to another reaper is reported by `exited`, not by disposal.
     await this.exited.catch(() => undefined);
     for (const s of this.stdio) s?.destroy();
@@ -948,7 +1023,7 @@ export class Subprocess extends EventEmitter {
  */
 export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {
   // Read once, own properties only: every later check sees the same values.
-  return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS), false);
+  return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS, 'options', newOptionsRecord), false);
 }
 
 /** Results of the addon's spawn; read at once after each call (nothing runs JS in between). */
@@ -983,7 +1058,7 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   // run(): stdout and stderr pipes are read natively and handed over as two
   // strings with the status, unless a stream is needed for another slot.
   let flags = prep.flags;
-  if (capture && prep.fds[0] !== FD_PIPE_IN && !prep.fds.some((fd, i) => i > 2 && fd === FD_SOCKET)) {
+  if (capture && prep.fds[0] !== FD_PIPE_IN && !socketsAbove(prep.fds, 2)) {
     if (prep.fds[1] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDOUT;
     if (prep.fds[2] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDERR;
   }
@@ -1019,11 +1094,13 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   const token = out[OUT_TOKEN]!;
 
   const streams: Array<net.Socket | null> = [];
+  let hasStreams = false;
   if (prep.pipes) {
     for (let i = 0; i < prep.fds.length; i++) {
       const fd = out[OUT_ENDS + i]!;
       const code = prep.fds[i]!;
       streams.push(fd >= 0 ? new (loadNet().Socket)({ fd, readable: code !== FD_PIPE_IN, writable: code !== FD_PIPE_OUT }) : null);
+      if (fd >= 0) hasStreams = true;
     }
   } else {
     for (let i = 0; i < prep.fds.length; i++) streams.push(null);
@@ -1031,7 +1108,7 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   // setsid and a new group (0): the child leads a group whose id is its pid.
   const pgid = (prep.flags & FLAG_SETSID) !== 0 || prep.pgid === 0 ? pid : prep.pgid > 0 ? prep.pgid : null;
   if (attrs !== null) closeSysAttrs(attrs, opts);
-  const child = new Subprocess(n, pid, pidfd, engineUsed, pgid, streams, killSignal, killTimeout, token);
+  const child = new Subprocess(pid, pidfd, engineUsed, pgid, streams, hasStreams, killSignal, killTimeout, token);
   if (attrs !== null && attrs.cgroupPath !== null) child._setCgroup(attrs.cgroupPath, attrs.cgroupCreated);
   if (abortSignal) child._watchAbort(abortSignal);
   return child;
@@ -1056,7 +1133,7 @@ export function run(file: string, args: readonly string[] = [], options: SpawnOp
   // Bad arguments throw synchronously (as execFile does); a child that could not
   // be started (a SystemError naming the stage, or a refused relative PATH
   // lookup) rejects the promise.
-  const opts = snapshotOptions(options, SPAWN_OPTIONS);
+  const opts = snapshotOptions(options, SPAWN_OPTIONS, 'options', newOptionsRecord);
   if (opts.stdio === undefined || opts.stdio === null) opts.stdio = ['ignore', 'pipe', 'pipe'];
   let child: Subprocess;
   try {

@@ -113,7 +113,11 @@ export function userGroups(entry: UserEntry, gid = entry.gid): number[] {
  * unknown names, `'init'` without a named user, or a numeric user with no passwd
  * entry and no `group` (its gid would otherwise silently stay root's).
  */
+/** What resolveCredentials gives when nothing is asked for (most spawns). */
+const UNCHANGED: Credentials = Object.freeze({ uid: null, gid: null, groups: null, userEntry: null });
+
 export function resolveCredentials(opts: CredentialOptions, prefix = 'options'): Credentials {
+  if (opts.user === undefined && opts.group === undefined && opts.groups === undefined) return UNCHANGED;
   let uid: number | null = null;
   let gid: number | null = null;
   let groups: number[] | null = null;

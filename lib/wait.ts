@@ -77,18 +77,23 @@ interface WaitNative {
 
 /** Turns the addon's raw decode into the public shape (signal names, shellCode). */
 export function decodeStatus<R extends ResourceUsage | undefined>(raw: RawStatus, rusage: R): Omit<WaitStatus, 'rusage'> & { rusage: R } {
-  const n = raw.signalNumber;
-  const shellCode = raw.exitCode !== null ? raw.exitCode : n !== null ? 128 + n : null;
+  return makeStatus(raw.pid, raw.status, raw.exitCode, raw.signalNumber, raw.coreDumped, raw.stopped, raw.continued, rusage);
+}
+
+function makeStatus<R extends ResourceUsage | undefined>(
+  pid: number, status: number, exitCode: number | null, n: number | null, coreDumped: boolean, stopped: boolean,
+  continued: boolean, rusage: R,
+): Omit<WaitStatus, 'rusage'> & { rusage: R } {
   return {
-    pid: raw.pid,
-    status: raw.status,
-    exitCode: raw.exitCode,
+    pid,
+    status,
+    exitCode,
     signal: n !== null ? signalName(n) : null,
     signalNumber: n,
-    coreDumped: raw.coreDumped,
-    stopped: raw.stopped,
-    continued: raw.continued,
-    shellCode,
+    coreDumped,
+    stopped,
+    continued,
+    shellCode: exitCode !== null ? exitCode : n !== null ? 128 + n : null,
     rusage,
   };
 }
@@ -103,15 +108,8 @@ export function statusFromWord(pid: number, status: number, rusage: ResourceUsag
   const continued = status === 0xffff;
   const signaled = low !== 0 && low !== 0x7f;
   const sig = signaled ? low : stopped ? (status >> 8) & 0xff : 0;
-  return decodeStatus({
-    pid,
-    status,
-    exitCode: low === 0 ? (status >> 8) & 0xff : null,
-    signalNumber: sig !== 0 ? sig : null,
-    coreDumped: signaled && (status & 0x80) !== 0,
-    stopped,
-    continued,
-  }, rusage);
+  return makeStatus(pid, status, low === 0 ? (status >> 8) & 0xff : null, sig !== 0 ? sig : null,
+    signaled && (status & 0x80) !== 0, stopped, continued, rusage);
 }
 
 /**

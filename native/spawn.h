@@ -179,7 +179,7 @@ struct ChildContext {
   int err_fd;  // fork engine: write end of the CLOEXEC error pipe; else -1
   int sync_fd; // fork engine with a new user namespace: the child reads one byte
                // here (the parent has written the maps) before anything else; else -1
-  // The clone engines start the child sharing the parent's fd table
+  // The clone3 engine starts the child sharing the parent's fd table
   // (CLONE_FILES), and its first fd step makes a private copy of only the fds
   // it uses (close_range CLOSE_RANGE_UNSHARE): neither the parent's clone nor
   // the child's exec then costs anything per open fd of the parent (a process

@@ -440,7 +440,7 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
     SigDefault(sig);  // EINVAL for the few numbers the kernel reserves: harmless
   }
 
-  // 6'. A private fd table: with the clone engines the child starts on the
+  // 6'. A private fd table: with the clone3 engine the child starts on the
   // parent's (CLONE_FILES), and only the fds it will use are copied (below the
   // highest of them), so no step below can touch the parent's table. Without
   // close_range's UNSHARE (before 5.9), a full copy.

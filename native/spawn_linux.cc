@@ -192,7 +192,10 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   int oom_len = req.oom_score_adj != nullptr ? ReadOwnOomScoreAdj(oom, sizeof oom) : -1;
 
   SpawnError err = {kStageNone, 0};
-  ChildContext ctx = {&req, &err, -1, -1, true};
+  // glibc's clone() below is the fallback for kernels (or sandboxes, or
+  // valgrind) without clone3: it keeps the plain fd-table copy, which every
+  // clone() emulation understands.
+  ChildContext ctx = {&req, &err, -1, -1, false};
   int pidfd = -1;
   long pid = -ENOSYS;
   uint64_t old_mask = 0;
@@ -229,7 +232,7 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   // No clone3 (kernel < 5.3, or a seccomp profile that refuses it): glibc's clone.
   if (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) {
     pidfd = -1;
-    const int flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD | ns_flags;
+    const int flags = CLONE_VM | CLONE_VFORK | SIGCHLD | ns_flags;
     pid = clone(SpawnChildEntry, stack_top, flags | CLONE_PIDFD, &ctx, &pidfd);
     if (pid < 0 && errno == EINVAL) {  // kernel < 5.2: no CLONE_PIDFD
       pidfd = -1;
