@@ -15,7 +15,6 @@
 import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import type { Readable, Stream, Writable } from 'node:stream';
-import { isMainThread } from 'node:worker_threads';
 import { registerOwnedChild, releaseOwnedChild } from './children';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +22,7 @@ import { SystemError, errnoOf, invalidArgType, invalidArgValue, unsupportedError
 import { removeCgroup } from './cgroup';
 import { lookupCandidates, pathOfChecked } from './search';
 import { SYSATTR_OPTIONS, type SysAttrOptions, type SysAttrs, closeSysAttrs, releaseSysAttrs, resolveSysAttrs } from './sysattrs';
-import { platform, platformInjected, requireNative, supported } from './platform';
+import { onMainThread, platform, platformInjected, requireNative, supported } from './platform';
 import { type SignalLike, toSignalNumber } from './signals';
 import { type CredentialOptions, resolveCredentials } from './users';
 import {
@@ -1033,7 +1032,7 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   validateString(file, 'file');
   if (file === '') throw invalidArgValue('file', file, 'must not be empty');
   const argList = validateStringArray(args, 'args');
-  if (!isMainThread) throw workerError();
+  if (!onMainThread()) throw workerError();
   const n = native();
 
   const killSignal = opts.killSignal === undefined ? 15 : toSignalNumber(opts.killSignal, 'options.killSignal');

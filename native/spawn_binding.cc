@@ -20,6 +20,10 @@
 #ifdef __linux__
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
+#ifdef __APPLE__
+#include <pthread.h>
 #endif
 
 #ifdef __APPLE__
@@ -583,6 +587,20 @@ Napi::Value GetDumpable(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// Whether this environment runs on the process's initial thread, which is
+// Node's main thread (a Worker never does): lib/ can then skip loading
+// worker_threads (and the stream modules it pulls in). Only "yes" is trusted;
+// otherwise lib/ asks worker_threads.
+bool OnInitialThread() {
+#ifdef __linux__
+  return syscall(SYS_gettid) == getpid();
+#elif defined(__APPLE__)
+  return pthread_main_np() != 0;
+#else
+  return false;
+#endif
+}
+
 Napi::Object RlimitResources(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   auto set = [&](const char* name, int value) { o.Set(name, Napi::Number::New(env, value)); };
@@ -646,6 +664,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   }
   exports.Set("spawnStageNames", stages);
   exports.Set("spawnGetDumpable", Napi::Function::New(env, GetDumpable));
+  exports.Set("onInitialThread", Napi::Boolean::New(env, OnInitialThread()));
   InitSpawnWatch(env, exports);
 }
 
