@@ -756,7 +756,8 @@ export class Subprocess extends EventEmitter {
   static {
     settleChild = (child, res, output) => child.#settle(res, output);
     runResultOf = (child) => {
-      if (child.#token <= 0 || child.#waiters?.run || child.#gone) return null;
+      // Natively captured: watched by the addon, with no stream for stdout or stderr.
+      if (child.#token <= 0 || child.stdout !== null || child.stderr !== null || child.#waiters?.run || child.#gone) return null;
       return new Promise<RunResult>((resolve, reject) => {
         (child.#waiters ??= { exited: null, run: null }).run = { resolve, reject };
       });
