@@ -54,7 +54,8 @@ export function inspectArg<T>(value: unknown, name: string, look: () => T): T {
 }
 
 export function validateObject(value: unknown, name: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || inspectArg(value, name, () => Array.isArray(value))) {
+  if (value === null || typeof value !== 'object' ||
+      (types.isProxy(value) ? inspectArg(value, name, () => Array.isArray(value)) : Array.isArray(value))) {
     throw invalidArgType(name, 'of type object', value);
   }
   return value as Record<string, unknown>;
