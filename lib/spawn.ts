@@ -212,16 +212,16 @@ type ExitHandler = (count: number, outputs: Array<CapturedOutput | undefined> | 
 
 interface SpawnNative {
   /**
-   * Positional, so no property is read by name on the hot path (see
-   * native/spawn_binding.cc). Results in `out`: pid, pidfd, engine, stage,
-   * errno, fdIndex, token (> 0: the exit comes through the exit handler), then
-   * from index 8 the parent's end of each pipe entry.
+   * Positional, so no property is read by name on the hot path, and the numbers
+   * travel in `buf` (see native/spawn_binding.cc): uid, gid, umask, pgid,
+   * controllingTerminal, foregroundTerminal, pdeathsig, flags, engine, nfds,
+   * fds...; on return pid, pidfd, engine, stage, errno, fdIndex, token (> 0: the
+   * exit comes through the exit handler), then from index 8 the parent's end of
+   * each pipe entry.
    */
   spawn(
-    paths: string[], argv: string[], envp: string[] | null, pwd: string | null, cwd: string | null,
-    fds: number[], uid: number, gid: number, groups: number[] | null, umask: number, rlimits: number[] | null,
-    pgid: number, controllingTerminal: number, foregroundTerminal: number, pdeathsig: number, flags: number,
-    engine: number, attrs: object | null, out: Float64Array,
+    paths: string | string[], argv0: string, args: readonly string[], envp: string[] | null, pwd: string | null,
+    cwd: string | null, groups: number[] | null, rlimits: number[] | null, attrs: object | null, buf: Float64Array,
   ): void;
   spawnStageNames: string[];
   spawnSetExitHandler(fn: ExitHandler, records: Float64Array): void;
@@ -249,7 +249,9 @@ const FLAG_NO_CONTROLLING_TERMINAL = 2;
 const FLAG_NO_NEW_PRIVS = 4;
 const FLAG_CAPTURE_STDOUT = 8;
 const FLAG_CAPTURE_STDERR = 16;
-// out slots.
+// Request slots of the shared buffer (read by the addon before it writes its results).
+const IN_FDS = 10;
+// Result slots.
 const OUT_PID = 0;
 const OUT_PIDFD = 1;
 const OUT_ENGINE = 2;
@@ -404,7 +406,8 @@ function removeWhenEmpty(dir: string): void {
 /** A spawn request in the addon's positional form (see SpawnNative.spawn). */
 interface Prepared {
   paths: string[];
-  argv: string[];
+  argv0: string;
+  args: readonly string[];
   /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
   envp: string[] | null;
   /** With envp null: the PWD the child's copy of environ gets (the cwd option made absolute). */
@@ -639,10 +642,8 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     if (attrs.setgroupsDenied && groups !== null && groups.length === 0) groups = null;
   }
 
-  const argv = [argv0];
-  for (let i = 0; i < args.length; i++) argv.push(args[i]!);
   return {
-    paths, argv, envp, pwd, cwd, fds,
+    paths, argv0, args, envp, pwd, cwd, fds,
     uid: creds.uid ?? -1,
     gid: creds.gid ?? -1,
     groups, umask, rlimits, pgid, controllingTerminal, foregroundTerminal, pdeathsig, flags, attrs, pipes,
@@ -1026,8 +1027,12 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
   return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS, 'options', newOptionsRecord), false);
 }
 
-/** Results of the addon's spawn; read at once after each call (nothing runs JS in between). */
-const spawnOut = new Float64Array(OUT_ENDS);
+/**
+ * The numbers of a spawn request, and the addon's results, in one buffer kept
+ * for every spawn: filled right before the call and read right after it, with
+ * no JS running in between (so a spawn from a getter cannot mix into another's).
+ */
+let spawnBuf = new Float64Array(64);
 
 function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>, capture: boolean): Subprocess {
   validateString(file, 'file');
@@ -1063,11 +1068,24 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
     if (prep.fds[2] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDERR;
   }
 
-  const out = prep.pipes ? new Float64Array(OUT_ENDS + prep.fds.length) : spawnOut;
+  const fds = prep.fds;
+  const nfds = fds.length;
+  if (spawnBuf.length < IN_FDS + nfds) spawnBuf = new Float64Array(IN_FDS + nfds);
+  const out = spawnBuf;
+  out[0] = prep.uid;
+  out[1] = prep.gid;
+  out[2] = prep.umask;
+  out[3] = prep.pgid;
+  out[4] = prep.controllingTerminal;
+  out[5] = prep.foregroundTerminal;
+  out[6] = prep.pdeathsig;
+  out[7] = flags;
+  out[8] = engine;
+  out[9] = nfds;
+  for (let i = 0; i < nfds; i++) out[IN_FDS + i] = fds[i]!;
   try {
-    n.spawn(prep.paths, prep.argv, prep.envp, prep.pwd, prep.cwd, prep.fds, prep.uid, prep.gid, prep.groups, prep.umask,
-      prep.rlimits, prep.pgid, prep.controllingTerminal, prep.foregroundTerminal, prep.pdeathsig, flags, engine,
-      attrs === null ? null : attrs.req, out);
+    n.spawn(prep.paths.length === 1 ? prep.paths[0]! : prep.paths, prep.argv0, prep.args, prep.envp, prep.pwd, prep.cwd,
+      prep.groups, prep.rlimits, attrs === null ? null : attrs.req, out);
   } catch (err) {
     if (attrs !== null) releaseSysAttrs(attrs, opts);
     throw err;
@@ -1096,14 +1114,18 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   const streams: Array<net.Socket | null> = [];
   let hasStreams = false;
   if (prep.pipes) {
-    for (let i = 0; i < prep.fds.length; i++) {
-      const fd = out[OUT_ENDS + i]!;
-      const code = prep.fds[i]!;
+    // Every result out of the shared buffer first: making a stream can run an
+    // async hook, and that code could spawn.
+    const ends: number[] = [];
+    for (let i = 0; i < nfds; i++) ends.push(out[OUT_ENDS + i]!);
+    for (let i = 0; i < nfds; i++) {
+      const fd = ends[i]!;
+      const code = fds[i]!;
       streams.push(fd >= 0 ? new (loadNet().Socket)({ fd, readable: code !== FD_PIPE_IN, writable: code !== FD_PIPE_OUT }) : null);
       if (fd >= 0) hasStreams = true;
     }
   } else {
-    for (let i = 0; i < prep.fds.length; i++) streams.push(null);
+    for (let i = 0; i < nfds; i++) streams.push(null);
   }
   // setsid and a new group (0): the child leads a group whose id is its pid.
   const pgid = (prep.flags & FLAG_SETSID) !== 0 || prep.pgid === 0 ? pid : prep.pgid > 0 ? prep.pgid : null;

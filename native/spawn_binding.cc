@@ -141,29 +141,6 @@ class CStrings {
   SmallVec<char*, 8> ptrs_;
 };
 
-double NumberArg(napi_env env, napi_value v, const char* what) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) Throw(env, std::string(what) + " must be a number");
-  return d;
-}
-
-// A number argument in [min, max], whole (NaN, fractions and anything outside
-// are a RangeError, never a wrapped or truncated value).
-double IntArg(napi_env env, napi_value v, const char* what, double min, double max) {
-  double d = NumberArg(env, v, what);
-  if (!(d >= min && d <= max) || std::floor(d) != d) Throw(env, std::string(what) + " is out of range", true);
-  return d;
-}
-
-// A uid/gid argument: -1 leaves it unchanged; else 0 .. 2^32-2 (the kernel reads
-// (uid_t)-1 as "unchanged"), anything else a RangeError.
-bool IdArg(napi_env env, napi_value v, const char* what, uint32_t* out) {
-  double d = NumberArg(env, v, what);
-  if (d == -1) return false;
-  *out = IdValue(Napi::Env(env), d, what, kWhere);
-  return true;
-}
-
 // A JS array of numbers (null/undefined: none, false), at most `max` entries.
 template <size_t N>
 bool NumbersArg(napi_env env, napi_value v, const char* what, uint32_t max, SmallVec<double, N>* out) {
@@ -174,8 +151,10 @@ bool NumbersArg(napi_env env, napi_value v, const char* what, uint32_t max, Smal
   out->Reserve(length);
   for (uint32_t k = 0; k < length; k++) {
     napi_value e;
+    double d;
     napi_get_element(env, v, k, &e);
-    out->push_back(NumberArg(env, e, (std::string(what) + " entry").c_str()));
+    if (napi_get_value_double(env, e, &d) != napi_ok) Throw(env, std::string(what) + " must hold numbers");
+    out->push_back(d);
   }
   return true;
 }
@@ -292,35 +271,72 @@ void ReadSysAttrs(Napi::Env env, Napi::Object o, SpawnRequest* req, SysAttrStrin
   }
 }
 
-// spawn(paths, argv, envp, pwd, cwd, fds, uid, gid, groups, umask, rlimits,
-//       pgid, controllingTerminal, foregroundTerminal, pdeathsig, flags, engine,
-//       attrs, out)
-// Positional, so the hot path reads no property by name. lib/spawn.ts has
-// validated all of it; this re-checks every number's range so a direct call can
-// never reach the child with a wrapped id, a NaN or a bad fd, and starts nothing
-// when a check fails. engine -1: PROCCTL_SPAWN_ENGINE. Results go to `out` (a
-// Float64Array, see Out); a stage of -1 there means PROCCTL_SPAWN_ENGINE names
-// no engine (nothing was started).
-constexpr size_t kSpawnArgs = 19;
+// spawn(paths, argv0, args, envp, pwd, cwd, groups, rlimits, attrs, buf)
+// Positional, so the hot path reads no property by name; the numbers travel in
+// `buf`, a Float64Array lib/spawn.ts keeps (no N-API call per number):
+//   in:  uid, gid, umask, pgid, controllingTerminal, foregroundTerminal,
+//        pdeathsig, flags, engine, nfds, then nfds fds entries (kIn*);
+//   out: pid, pidfd, engine, stage, errno, fdIndex, token, -, then the parent's
+//        end of each fds entry (kOut*), written only once every input is read.
+// `paths` is one path or an array of candidates. lib/spawn.ts has validated all
+// of it; this re-checks every number's range so a direct call can never reach
+// the child with a wrapped id, a NaN or a bad fd, and starts nothing when a
+// check fails. engine -1: PROCCTL_SPAWN_ENGINE. A stage of -1 in the results:
+// PROCCTL_SPAWN_ENGINE names no engine (nothing was started).
+constexpr size_t kSpawnArgs = 10;
+enum In : int {
+  kInUid = 0,
+  kInGid,
+  kInUmask,
+  kInPgid,
+  kInControllingTerminal,
+  kInForegroundTerminal,
+  kInPdeathsig,
+  kInFlags,
+  kInEngine,
+  kInFdCount,
+  kInFds,  // kInFds + i: fds[i]
+};
+
+// A number from buf in [min, max], whole (NaN, fractions and anything outside
+// are a RangeError, never a wrapped or truncated value).
+double IntIn(napi_env env, double d, const char* what, double min, double max) {
+  if (!(d >= min && d <= max) || std::floor(d) != d) Throw(env, std::string(what) + " is out of range", true);
+  return d;
+}
+
+// A uid/gid from buf: -1 leaves it unchanged; else 0 .. 2^32-2 (the kernel reads
+// (uid_t)-1 as "unchanged"), anything else a RangeError.
+bool IdIn(napi_env env, double d, const char* what, uint32_t* out) {
+  if (d == -1) return false;
+  *out = IdValue(Napi::Env(env), d, what, kWhere);
+  return true;
+}
 
 napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
-  if (argc < kSpawnArgs) Throw(env, "expects 19 arguments");
-  napi_typedarray_type out_type;
-  size_t out_len = 0;
-  void* out_data = nullptr;
-  if (napi_get_typedarray_info(env, args[18], &out_type, &out_len, &out_data, nullptr, nullptr) != napi_ok ||
-      out_type != napi_float64_array || out_len < kOutEnds) {
-    Throw(env, "out must be a Float64Array of at least 8 entries");
+  if (argc < kSpawnArgs) Throw(env, "expects 10 arguments");
+  napi_typedarray_type buf_type;
+  size_t buf_len = 0;
+  void* buf_data = nullptr;
+  if (napi_get_typedarray_info(env, args[9], &buf_type, &buf_len, &buf_data, nullptr, nullptr) != napi_ok ||
+      buf_type != napi_float64_array || buf_len < kInFds) {
+    Throw(env, "buf must be a Float64Array of at least 10 entries");
   }
-  double* out = static_cast<double*>(out_data);
+  double* buf = static_cast<double*>(buf_data);
 
   // Everything the child reads is built here, before the clone (checklist 1).
   CStrings paths, argv, envp, pwd, cwd;
-  paths.Read(env, args[0], "paths");
-  argv.Read(env, args[1], "argv");
-  if (argv.size() == 0) Throw(env, "argv must not be empty");
-  bool has_pwd = pwd.ReadOne(env, args[3], "pwd");
-  bool has_cwd = cwd.ReadOne(env, args[4], "cwd");
+  napi_valuetype paths_type;
+  napi_typeof(env, args[0], &paths_type);
+  if (paths_type == napi_string) {
+    paths.ReadOne(env, args[0], "paths");
+  } else {
+    paths.Read(env, args[0], "paths");
+  }
+  if (!argv.ReadOne(env, args[1], "argv0")) Throw(env, "argv0 must be a string");
+  argv.Read(env, args[2], "args");
+  bool has_pwd = pwd.ReadOne(env, args[4], "pwd");
+  bool has_cwd = cwd.ReadOne(env, args[5], "cwd");
   // envp null: the parent's current environment (process.env writes go to
   // environ on the main thread, where we are), as pointers into environ itself:
   // nothing runs JS or touches the environment before the clone. `pwd` (when
@@ -328,7 +344,7 @@ napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
   // inherited environment.
   SmallVec<char*, 64> env_ptrs;
   std::string pwd_entry;
-  const bool inherit_env = IsNullish(env, args[2]);
+  const bool inherit_env = IsNullish(env, args[3]);
   if (inherit_env) {
     for (char** e = environ; e != nullptr && *e != nullptr; e++) {
       if (has_pwd && strncmp(*e, "PWD=", 4) == 0) continue;
@@ -340,51 +356,55 @@ napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
     }
     env_ptrs.push_back(nullptr);
   } else {
-    envp.Read(env, args[2], "envp");
+    envp.Read(env, args[3], "envp");
   }
 
-  SmallVec<double, 8> fdv;
-  if (!NumbersArg(env, args[5], "fds", kMaxFds, &fdv)) Throw(env, "fds must be an array");
-  const size_t nfds = fdv.size();
+  // Every number is read (and checked) before anything is written to buf.
+  const double nfds_in = buf[kInFdCount];
+  if (!(nfds_in >= 0 && nfds_in <= kMaxFds) || std::floor(nfds_in) != nfds_in) Throw(env, "fds count out of range", true);
+  const size_t nfds = static_cast<size_t>(nfds_in);
+  if (buf_len < kInFds + nfds || buf_len < kOutEnds + nfds) Throw(env, "buf is too short for the fds");
   SmallVec<int, 8> fds;
-  for (double d : fdv) {
+  for (size_t i = 0; i < nfds; i++) {
+    double d = buf[kInFds + i];
     if (!(d >= kFdLowestCode && d <= kInt32Max) || std::floor(d) != d) Throw(env, "fds entry out of range", true);
     fds.push_back(static_cast<int>(d));
   }
 
   SpawnRequest req = {};
   uint32_t id = 0;
-  req.set_uid = IdArg(env, args[6], "uid", &id);
+  req.set_uid = IdIn(env, buf[kInUid], "uid", &id);
   req.uid = static_cast<uid_t>(id);
   id = 0;
-  req.set_gid = IdArg(env, args[7], "gid", &id);
+  req.set_gid = IdIn(env, buf[kInGid], "gid", &id);
   req.gid = static_cast<gid_t>(id);
+  req.umask_value = static_cast<int>(IntIn(env, buf[kInUmask], "umask", -1, 0777));
+  double pgid = IntIn(env, buf[kInPgid], "pgid", -1, kInt32Max);
+  req.controlling_terminal = static_cast<int>(IntIn(env, buf[kInControllingTerminal], "controllingTerminal", -1, kInt32Max));
+  req.foreground_terminal = static_cast<int>(IntIn(env, buf[kInForegroundTerminal], "foregroundTerminal", -1, kInt32Max));
+  req.parent_death_signal = static_cast<int>(IntIn(env, buf[kInPdeathsig], "pdeathsig", 0, 64));
+  uint32_t flags = static_cast<uint32_t>(IntIn(env, buf[kInFlags], "flags", 0, kFlagsAll));
+  int engine = static_cast<int>(IntIn(env, buf[kInEngine], "engine", -1, kEngineFork));
   SmallVec<double, 8> groupd;
-  req.set_groups = NumbersArg(env, args[8], "groups", kMaxGroups, &groupd);
+  req.set_groups = NumbersArg(env, args[6], "groups", kMaxGroups, &groupd);
   SmallVec<gid_t, 8> groups;
   for (double d : groupd) groups.push_back(static_cast<gid_t>(IdValue(Napi::Env(env), d, "groups", kWhere)));
-  req.umask_value = static_cast<int>(IntArg(env, args[9], "umask", -1, 0777));
   SmallVec<double, 6> rl;  // [resource, soft, hard]*
-  NumbersArg(env, args[10], "rlimits", 3 * 64, &rl);
+  NumbersArg(env, args[7], "rlimits", 3 * 64, &rl);
   if (rl.size() % 3 != 0) Throw(env, "rlimits must be triples");
   SmallVec<SpawnRlimit, 2> rlimits;
   for (size_t i = 0; i + 2 < rl.size(); i += 3) {
     if (!(rl[i] >= 0 && rl[i] < 64) || std::floor(rl[i]) != rl[i]) Throw(env, "rlimits resource out of range", true);
     rlimits.push_back({static_cast<int>(rl[i]), RlimValue(env, rl[i + 1]), RlimValue(env, rl[i + 2])});
   }
-  double pgid = IntArg(env, args[11], "pgid", -1, kInt32Max);
-  req.controlling_terminal = static_cast<int>(IntArg(env, args[12], "controllingTerminal", -1, kInt32Max));
-  req.foreground_terminal = static_cast<int>(IntArg(env, args[13], "foregroundTerminal", -1, kInt32Max));
-  req.parent_death_signal = static_cast<int>(IntArg(env, args[14], "pdeathsig", 0, 64));
-  uint32_t flags = static_cast<uint32_t>(IntArg(env, args[15], "flags", 0, kFlagsAll));
-  int engine = static_cast<int>(IntArg(env, args[16], "engine", -1, kEngineFork));
   SysAttrStrings sysattr_strings;
-  if (!IsNullish(env, args[17])) {
+  if (!IsNullish(env, args[8])) {
     napi_valuetype t;
-    napi_typeof(env, args[17], &t);
+    napi_typeof(env, args[8], &t);
     if (t != napi_object) Throw(env, "attrs must be an object or null");
-    ReadSysAttrs(Napi::Env(env), Napi::Object(env, args[17]), &req, &sysattr_strings);
+    ReadSysAttrs(Napi::Env(env), Napi::Object(env, args[8]), &req, &sysattr_strings);
   }
+  double* out = buf;
 
   req.setsid = (flags & kFlagSetsid) != 0;
   req.no_controlling_terminal = (flags & kFlagNoControllingTerminal) != 0;
@@ -408,7 +428,6 @@ napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
   }
   bool any_pipe = false;
   for (int fd : fds) any_pipe = any_pipe || fd <= kFdPipeIn;
-  if (any_pipe && out_len < kOutEnds + nfds) Throw(env, "out is too short for the pipes' parent ends");
   // Recorded before the clone for the child's getppid() check, which only the
   // parent-death signal needs.
   req.parent_pid = req.parent_death_signal > 0 ? getpid() : 0;
