@@ -20,9 +20,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { SystemError, errnoOf, invalidArgType, invalidArgValue, outOfRange } from './errors';
-import { nativeBinding, platform, supported } from './platform';
+import { nativeBinding, onMainThread, platform, supported } from './platform';
 import { toSignalNumber, type SignalLike } from './signals';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './users';
 import {
@@ -208,7 +207,7 @@ function refuseNested(call: string): void {
 
 function refuseWorker(call: string): void {
   refuseNested(call);
-  if (isMainThread) return;
+  if (onMainThread()) return;
   const err = new TypeError(
     `${call}() is not supported in worker threads: it would replace the whole process. Call it from the main thread.`,
   ) as TypeError & { code: string };

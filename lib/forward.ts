@@ -17,7 +17,7 @@
  *   faults and signals the process sends itself go to the previous disposition,
  *   so a crash still crashes and V8's WebAssembly trap handler keeps working.
  */
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from './errors';
 import { requireNative } from './platform';
 import { classicSignals, signalName, toSignalNumber, type SignalLike } from './signals';
@@ -108,7 +108,10 @@ const nativeState: NativeState = holder[STATE_KEY] ?? (holder[STATE_KEY] = { soc
 function ensureReader(native: SignalsNative): void {
   if (nativeState.socket !== null) return;
   const fd = native.signalPipeFd();
-  const socket = new net.Socket({ fd, readable: true, writable: false });
+  // node:net is loaded here, when the first forwarder needs the pipe, not with procctl.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Socket } = require('node:net') as typeof net;
+  const socket = new Socket({ fd, readable: true, writable: false });
   socket.on('data', (chunk: Buffer) => {
     for (const sig of chunk) {
       const set = nativeState.listeners.get(sig);

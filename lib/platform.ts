@@ -63,6 +63,22 @@ export function nativeBinding<T>(): T | null {
   return addon as unknown as T | null;
 }
 
+let mainThread: boolean | undefined;
+
+/**
+ * Whether this code runs on Node's main thread (not in a Worker). The addon
+ * answers "yes" for the process's initial thread without loading worker_threads
+ * (and the stream modules it pulls in); anything else asks worker_threads.
+ */
+export function onMainThread(): boolean {
+  if (mainThread === undefined) {
+    const initial = (addon as { onInitialThread?: unknown } | null)?.onInitialThread === true;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mainThread = initial || (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+  }
+  return mainThread;
+}
+
 /** Per-feature availability on this platform. Frozen; read it, don't write it. */
 export interface Supported {
   readonly platform: NodeJS.Platform;

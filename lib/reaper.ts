@@ -21,15 +21,20 @@
  * SIGCHLD handler, never SIG_IGN), so an idle Reaper uses no CPU at all.
  */
 import { EventEmitter } from 'node:events';
-import * as childProcess from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
 import { ownerOf, registerOwnedChild, releaseOwnedChild } from './children';
 import { SystemError } from './errors';
-import { requireNative } from './platform';
+import { onMainThread, requireNative } from './platform';
 import { isChildSubreaper, setChildSubreaper } from './prctl';
 import { validateBoolean, validateFunction, snapshotOptions } from './validate';
 import { wait4, type WaitStatus } from './wait';
+
+/** node:child_process, loaded when a Reaper first needs it (not by merely loading procctl). */
+function childProcessModule(): typeof ChildProcessModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:child_process') as typeof ChildProcessModule;
+}
 
 interface ReaperNative {
   reaperPeekExited(): number;
@@ -93,7 +98,7 @@ function adoptExistingChildProcesses(): void {
   const getHandles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles;
   if (typeof getHandles !== 'function') return;
   for (const h of getHandles.call(process)) {
-    if (h instanceof childProcess.ChildProcess) trackChildProcess(h as unknown as ChildProcessInternals);
+    if (h instanceof childProcessModule().ChildProcess) trackChildProcess(h as unknown as ChildProcessInternals);
   }
 }
 
@@ -138,7 +143,7 @@ export class Reaper extends EventEmitter<ReaperEvents> {
     const subreaper = opts.subreaper === undefined ? false : validateBoolean(opts.subreaper, 'options.subreaper');
     this.#skip = opts.skip === undefined ? null : (validateFunction(opts.skip, 'options.skip') as (pid: number) => boolean);
     this.#native = requireNative<ReaperNative>('reaper', 'waitid');
-    if (!isMainThread) {
+    if (!onMainThread()) {
       const err = new Error('A Reaper must run on the main thread: Worker threads receive no signals') as Error & { code: string };
       err.code = 'ERR_WORKER_UNSUPPORTED_OPERATION';
       throw err;
@@ -266,7 +271,7 @@ export class Reaper extends EventEmitter<ReaperEvents> {
   }
 
   #patchChildProcess(): void {
-    const proto = childProcess.ChildProcess.prototype as unknown as { spawn: SpawnMethod };
+    const proto = childProcessModule().ChildProcess.prototype as unknown as { spawn: SpawnMethod };
     const original = proto.spawn;
     const reaper = this;
     const patched: SpawnMethod = function (this: ChildProcessInternals, ...args: unknown[]) {
@@ -280,7 +285,7 @@ export class Reaper extends EventEmitter<ReaperEvents> {
   }
 
   #unpatchChildProcess(): void {
-    const proto = childProcess.ChildProcess.prototype as unknown as { spawn: SpawnMethod };
+    const proto = childProcessModule().ChildProcess.prototype as unknown as { spawn: SpawnMethod };
     // If somebody wrapped spawn after us, leave their wrapper: ours is inert now.
     if (proto.spawn === this.#patchedSpawn && this.#originalSpawn) proto.spawn = this.#originalSpawn;
     this.#originalSpawn = null;

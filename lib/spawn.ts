@@ -13,9 +13,8 @@
  * steals it, and child_process children keep getting their 'exit' events.
  */
 import { EventEmitter } from 'node:events';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { Readable, Stream, Writable } from 'node:stream';
-import { isMainThread } from 'node:worker_threads';
 import { registerOwnedChild, releaseOwnedChild } from './children';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,8 +23,8 @@ import { removeCgroup } from './cgroup';
 import { killTree } from './tree';
 import { type RlimitName, type RlimitValue, rlimitResource, toRlimit } from './rlimits';
 import { lookupCandidates, pathOfChecked } from './search';
-import { SYSATTR_OPTIONS, type SysAttrOptions, type SysAttrRequest, type SysAttrs, closeSysAttrs, releaseSysAttrs, resolveSysAttrs } from './sysattrs';
-import { platform, requireNative, supported } from './platform';
+import { SYSATTR_OPTIONS, type SysAttrOptions, type SysAttrs, closeSysAttrs, releaseSysAttrs, resolveSysAttrs } from './sysattrs';
+import { onMainThread, platform, platformInjected, requireNative, supported } from './platform';
 import { type SignalLike, toSignalNumber } from './signals';
 import { type CredentialOptions, resolveCredentials } from './users';
 import {
@@ -41,7 +40,7 @@ import {
   validateString,
   validateStringArray,
 } from './validate';
-import { type RawStatus, type WaitStatus, decodeStatus } from './wait';
+import { type RawStatus, type ResourceUsage, type WaitStatus, decodeStatus, statusFromWord } from './wait';
 
 // Node >= 20.4 defines Symbol.asyncDispose (as Symbol.for('nodejs.asyncDispose'));
 // define it the same way on older 20.x so `await using` finds our method.
@@ -131,71 +130,169 @@ export interface SpawnOptions extends CredentialOptions, SysAttrOptions {
   allowRelativePath?: boolean;
 }
 
-const SPAWN_OPTIONS = [
-  'argv0', 'env', 'cwd', 'stdio', 'user', 'group', 'groups', 'umask', 'rlimits', 'noNewPrivs',
-  'setsid', 'controllingTerminal', 'foregroundTerminal', 'noControllingTerminal', 'processGroup', 'parentDeathSignal',
-  'signal', 'killSignal', 'killTimeout', 'allowRelativePath', ...SYSATTR_OPTIONS,
-] as const;
+/**
+ * What spawn reads its options into (the snapshot): every option an own field,
+ * undefined unless given, all in one order. Every snapshot then has one shape,
+ * so the many option reads of a spawn are plain field loads, and none can reach
+ * a prototype (there is none: see below).
+ */
+class SpawnOptionsRecord {
+  argv0: unknown = undefined;
+  env: unknown = undefined;
+  cwd: unknown = undefined;
+  stdio: unknown = undefined;
+  user: unknown = undefined;
+  group: unknown = undefined;
+  groups: unknown = undefined;
+  umask: unknown = undefined;
+  rlimits: unknown = undefined;
+  noNewPrivs: unknown = undefined;
+  setsid: unknown = undefined;
+  controllingTerminal: unknown = undefined;
+  foregroundTerminal: unknown = undefined;
+  noControllingTerminal: unknown = undefined;
+  processGroup: unknown = undefined;
+  parentDeathSignal: unknown = undefined;
+  signal: unknown = undefined;
+  killSignal: unknown = undefined;
+  killTimeout: unknown = undefined;
+  allowRelativePath: unknown = undefined;
+  // SYSATTR_OPTIONS
+  capabilities: unknown = undefined;
+  cgroup: unknown = undefined;
+  namespaces: unknown = undefined;
+  uidMap: unknown = undefined;
+  gidMap: unknown = undefined;
+  userNamespaceSetgroups: unknown = undefined;
+  hostname: unknown = undefined;
+  chroot: unknown = undefined;
+  nice: unknown = undefined;
+  scheduling: unknown = undefined;
+  cpuAffinity: unknown = undefined;
+  ioPriority: unknown = undefined;
+  oomScoreAdj: unknown = undefined;
+}
+Object.setPrototypeOf(SpawnOptionsRecord.prototype, null);
+
+const newOptionsRecord = (): Record<string, unknown> => new SpawnOptionsRecord() as unknown as Record<string, unknown>;
+
+/** spawn's option names: the fields of SpawnOptionsRecord, which must hold every SysProcAttr-style one. */
+const SPAWN_OPTIONS: readonly string[] = Object.keys(newOptionsRecord());
+for (const key of SYSATTR_OPTIONS) {
+  if (!SPAWN_OPTIONS.includes(key)) throw new Error(`internal: SpawnOptionsRecord lacks the option ${key}`);
+}
 
 /** A reaped child as the addon reports it: always with rusage. */
 type RawExit = RawStatus & { rusage: ExitStatus['rusage'] };
 
-interface SpawnRequest extends SysAttrRequest {
-  paths: string[];
-  argv: string[];
-  /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
-  envp: string[] | null;
-  /** With envp null: the PWD the child's copy of environ gets (the cwd option made absolute). */
-  pwd: string | null;
-  cwd: string | null;
-  fds: number[];
-  uid: number | null;
-  gid: number | null;
-  groups: number[] | null;
-  umask: number | null;
-  rlimits: number[];
-  setsid: boolean;
-  /** Child fd to make the controlling terminal after setsid; -1: none. */
-  controllingTerminal: number;
-  /** Child fd whose terminal's foreground becomes the child's group; -1: none. */
-  foregroundTerminal: number;
-  noControllingTerminal: boolean;
-  pgid: number | null;
-  pdeathsig: number;
-  noNewPrivs: boolean;
-  engine: number;
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
 }
 
+interface SubprocessExtra {
+  killTimeout: number | undefined;
+  timers: Set<NodeJS.Timeout> | null;
+  abort: { signal: AbortSignal; listener: () => void } | null;
+  cgroup: string | null;
+  cgroupCreated: boolean;
+}
+
+/** run()'s captured [stdout, stderr] of one child (null: too long for a string; undefined: not captured). */
+type CapturedOutput = [string | null | undefined, string | null | undefined];
+
+/**
+ * Called by the watcher for each batch of reaped children (spawnSetExitHandler):
+ * their numbers are in the records array, run()'s output in `outputs`.
+ */
+type ExitHandler = (count: number, outputs: Array<CapturedOutput | undefined> | undefined) => void;
+
 interface SpawnNative {
-  spawn(req: SpawnRequest): { pid: number; pidfd: number; engine: number; stage: string | null; errno: number; fdIndex?: number };
-  spawnPipe(): [number, number];
-  spawnSocketPair(): [number, number];
-  spawnCloseFd(fd: number): void;
+  /**
+   * Positional, so no property is read by name on the hot path, and the numbers
+   * travel in `buf` (see native/spawn_binding.cc): uid, gid, umask, pgid,
+   * controllingTerminal, foregroundTerminal, pdeathsig, flags, engine, nfds,
+   * fds...; on return pid, pidfd, engine, stage, errno, fdIndex, token (> 0: the
+   * exit comes through the exit handler), then from index 8 the parent's end of
+   * each pipe entry.
+   */
+  spawn(
+    paths: string | string[], argv0: string, args: readonly string[], envp: string[] | null, pwd: string | null,
+    cwd: string | null, groups: number[] | null, rlimits: number[] | null, attrs: object | null, buf: Float64Array,
+  ): void;
+  spawnStageNames: string[];
+  spawnSetExitHandler(fn: ExitHandler, records: Float64Array): void;
+  spawnExitRecordSize: number;
+  spawnExitBatch: number;
+  spawnWatchRef(token: number, ref: boolean): void;
   spawnFirstClosedFd(fds: number[]): number;
   spawnHasControllingTerminal?: boolean;
   pidfdSendSignal(pidfd: number, sig: number): void;
-  watchPidfd(pidfd: number, cb: (res: RawExit | Error) => void): object;
-  setWatchRef(handle: object, ref: boolean): void;
   wait4(pid: number, nohang: boolean, untraced: boolean, continued: boolean): RawExit | null;
   rlimitResources: Record<string, number>;
   namespaceFlags: Record<string, number>;
 }
+
+// fds entries beyond a parent fd number (native/spawn_binding.cc FdCode).
+const FD_CLOSED = -1;
+const FD_NULL_READ = -2;
+const FD_NULL_WRITE = -3;
+const FD_PIPE_IN = -4;
+const FD_PIPE_OUT = -5;
+const FD_SOCKET = -6;
+// flags bits.
+const FLAG_SETSID = 1;
+const FLAG_NO_CONTROLLING_TERMINAL = 2;
+const FLAG_NO_NEW_PRIVS = 4;
+const FLAG_CAPTURE_STDOUT = 8;
+const FLAG_CAPTURE_STDERR = 16;
+// Request slots of the shared buffer (read by the addon before it writes its results).
+const IN_FDS = 10;
+// Result slots.
+const OUT_PID = 0;
+const OUT_PIDFD = 1;
+const OUT_ENGINE = 2;
+const OUT_STAGE = 3;
+const OUT_ERRNO = 4;
+const OUT_FD_INDEX = 5;
+const OUT_TOKEN = 6;
+const OUT_ENDS = 8;
 
 const ENGINES: Record<string, number> = { auto: 0, clone3: 1, clone: 2, fork: 3 };
 const ENGINE_NAMES = ['auto', 'clone3', 'clone', 'fork'] as const;
 /** The engine a spawn actually used. */
 export type SpawnEngine = 'clone3' | 'clone' | 'fork';
 
+function engineError(name: string | undefined): Error {
+  return invalidArgValue('PROCCTL_SPAWN_ENGINE', name, 'must be auto, clone3, clone or fork');
+}
+
 function engineFromEnv(): number {
   const name = process.env.PROCCTL_SPAWN_ENGINE;
   if (name === undefined || name === '') return platform === 'linux' ? 0 : ENGINES.fork;
-  const n = ENGINES[name];
-  if (n === undefined) throw invalidArgValue('PROCCTL_SPAWN_ENGINE', name, 'must be auto, clone3, clone or fork');
+  const n = Object.prototype.hasOwnProperty.call(ENGINES, name) ? ENGINES[name] : undefined;
+  if (n === undefined) throw engineError(name);
   return platform === 'linux' ? n : ENGINES.fork;
 }
 
+let nativeReady: SpawnNative | null = null;
+
 function native(): SpawnNative {
-  return requireNative<SpawnNative>('spawn', 'spawn');
+  if (nativeReady !== null) return nativeReady;
+  const n = requireNative<SpawnNative>('spawn', 'spawn');
+  exitRecordSize = n.spawnExitRecordSize;
+  exitRecords = new Float64Array(exitRecordSize * n.spawnExitBatch);
+  n.spawnSetExitHandler(onChildExits, exitRecords);
+  nativeReady = n;
+  return n;
+}
+
+let netModule: typeof net | null = null;
+
+/** node:net, loaded when a spawn first asks for a pipe stream (2 MB a process that never does is spared). */
+function loadNet(): typeof net {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (netModule ??= require('node:net') as typeof net);
 }
 
 function workerError(): Error & { code: string } {
@@ -303,14 +400,32 @@ function removeWhenEmpty(dir: string): void {
 
 // ---- option preparation --------------------------------------------------------
 
+/** A spawn request in the addon's positional form (see SpawnNative.spawn). */
 interface Prepared {
-  req: SpawnRequest;
-  attrs: SysAttrs;
-  /** Child-side ends and /dev/null: closed in the parent right after the spawn. */
-  closeAfter: number[];
-  /** Parent ends of 'pipe' entries, by child fd. */
-  parentEnds: Map<number, { fd: number; readable: boolean; writable: boolean }>;
-  pgid: number | null;
+  paths: string[];
+  argv0: string;
+  args: readonly string[];
+  /** null: the parent's environ, copied natively (much cheaper than walking process.env). */
+  envp: string[] | null;
+  /** With envp null: the PWD the child's copy of environ gets (the cwd option made absolute). */
+  pwd: string | null;
+  cwd: string | null;
+  /** One entry per child fd: a parent fd, or one of the FD_* codes. */
+  fds: number[];
+  uid: number;
+  gid: number;
+  groups: number[] | null;
+  umask: number;
+  rlimits: number[] | null;
+  pgid: number;
+  controllingTerminal: number;
+  foregroundTerminal: number;
+  pdeathsig: number;
+  flags: number;
+  /** SysProcAttr-style options, when any is used (null: none, the common case). */
+  attrs: SysAttrs | null;
+  /** Some fds entry is a pipe or socket whose parent end comes back in `out`. */
+  pipes: boolean;
 }
 
 function fdOfStream(entry: StreamWithFd, name: string): number {
@@ -335,13 +450,50 @@ function closedFdError(index: number, fd: number, file: string): SystemError {
 }
 
 const STDIO_WORDS = new Set(['pipe', 'inherit', 'ignore']);
+/** Whether the snapshot holds any SysProcAttr-style option (SYSATTR_OPTIONS). */
+function hasSysAttrs(o: Record<string, unknown>): boolean {
+  return o.capabilities !== undefined || o.cgroup !== undefined || o.namespaces !== undefined || o.uidMap !== undefined ||
+    o.gidMap !== undefined || o.userNamespaceSetgroups !== undefined || o.hostname !== undefined || o.chroot !== undefined ||
+    o.nice !== undefined || o.scheduling !== undefined || o.cpuAffinity !== undefined || o.ioPriority !== undefined ||
+    o.oomScoreAdj !== undefined;
+}
 
+/** Whether some slot above `from` asks for a socket (whose end must be a stream). */
+function socketsAbove(fds: readonly number[], from: number): boolean {
+  for (let i = from + 1; i < fds.length; i++) if (fds[i] === FD_SOCKET) return true;
+  return false;
+}
+
+function checkTerminalFd(name: string, fd: number, fds: readonly number[]): void {
+  if (fd >= 0 && (fd >= fds.length || fds[fd] === FD_CLOSED)) {
+    throw invalidArgValue(`options.${name}`, fd, 'must be a child fd that options.stdio does not leave closed');
+  }
+}
+
+/** One stdio word or value as an fds entry (the pipe codes depend on the slot). */
+function fdEntry(e: unknown, i: number): number {
+  if (e === null || e === undefined) return i <= 2 ? (i === 0 ? FD_PIPE_IN : FD_PIPE_OUT) : FD_CLOSED;
+  if (e === 'inherit') return i;
+  if (e === 'ignore') return i === 0 ? FD_NULL_READ : FD_NULL_WRITE;
+  if (e === 'pipe') return i === 0 ? FD_PIPE_IN : i <= 2 ? FD_PIPE_OUT : FD_SOCKET;
+  if (typeof e === 'number') return validateInteger(e, `options.stdio[${i}]`, 0, INT32_MAX);
+  if (typeof e === 'object') return fdOfStream(e as StreamWithFd, `options.stdio[${i}]`);
+  throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
+}
+
+/**
+ * Validates every option and turns it into the addon's request. Opens nothing
+ * itself: /dev/null and the pipes are opened by the addon after it has checked
+ * that every caller-named stdio source is open, and only a cgroup path (made or
+ * opened here, last) is checked first here, before it is opened.
+ */
 function prepare(file: string, args: readonly string[], opts: Record<string, unknown>, n: SpawnNative): Prepared {
   const argv0 = opts.argv0 === undefined ? file : validateString(opts.argv0, 'options.argv0');
   let cwd = opts.cwd === undefined ? null : validateString(opts.cwd, 'options.cwd');
+  const sysattrs = hasSysAttrs(opts);
   // Under a chroot the cwd names a directory inside the new root (a relative
   // one would be resolved from a directory outside it).
-  if (opts.chroot !== undefined && cwd !== null) cwd = path.resolve('/', cwd);
+  if (sysattrs && opts.chroot !== undefined && cwd !== null) cwd = path.resolve('/', cwd);
   // process.env itself (the default, or passed as is) is the real environ: let the
   // addon copy it rather than walking the process.env proxy (~30 us per spawn).
   const inheritedEnv = opts.env === undefined || opts.env === process.env;
@@ -353,11 +505,12 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
   // Credentials are resolved here, before any fork: an unknown name throws now.
   const creds = resolveCredentials(opts as CredentialOptions);
 
-  let umask: number | null = null;
+  let umask = -1;
   if (opts.umask !== undefined) umask = validateInteger(opts.umask, 'options.umask', 0, 0o777);
 
-  const rlimits: number[] = [];
+  let rlimits: number[] | null = null;
   if (opts.rlimits !== undefined) {
+    rlimits = [];
     for (const [key, value] of snapshotRecord(opts.rlimits, 'options.rlimits')) {
       const resource = rlimitResource(n.rlimitResources, key, value, `options.rlimits.${key}`);
       if (value === undefined) continue;
@@ -366,13 +519,17 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     }
   }
 
+  let flags = 0;
   const noNewPrivs = opts.noNewPrivs === undefined ? false : validateBoolean(opts.noNewPrivs, 'options.noNewPrivs');
   if (noNewPrivs && !supported.noNewPrivs) throw unsupportedError('spawn', platform, 'options.noNewPrivs needs Linux');
   const setsid = opts.setsid === undefined ? false : validateBoolean(opts.setsid, 'options.setsid');
   const noControllingTerminal =
     opts.noControllingTerminal === undefined ? false : validateBoolean(opts.noControllingTerminal, 'options.noControllingTerminal');
+  if (noNewPrivs) flags |= FLAG_NO_NEW_PRIVS;
+  if (setsid) flags |= FLAG_SETSID;
+  if (noControllingTerminal) flags |= FLAG_NO_CONTROLLING_TERMINAL;
   const allowRelativePath = opts.allowRelativePath === undefined ? false : validateBoolean(opts.allowRelativePath, 'options.allowRelativePath');
-  let pgid: number | null = null;
+  let pgid = -1;
   if (opts.processGroup !== undefined) {
     pgid = validateInteger(opts.processGroup, 'options.processGroup', 0, INT32_MAX);
     if (setsid) {
@@ -394,7 +551,7 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
   let foregroundTerminal = -1;
   if (opts.foregroundTerminal !== undefined) {
     foregroundTerminal = validateInteger(opts.foregroundTerminal, 'options.foregroundTerminal', 0, INT32_MAX);
-    if (pgid === null) {
+    if (pgid < 0) {
       throw invalidArgValue('options.foregroundTerminal', opts.foregroundTerminal,
         'needs options.processGroup (with options.setsid use options.controllingTerminal)');
     }
@@ -407,127 +564,127 @@ function prepare(file: string, args: readonly string[], opts: Record<string, unk
     }
   }
 
-  // stdio -> fd map. Nothing is opened until every option above has been checked.
-  let stdio: readonly unknown[];
-  if (opts.stdio === undefined) stdio = ['pipe', 'pipe', 'pipe'];
-  else if (typeof opts.stdio === 'string') {
-    if (!STDIO_WORDS.has(opts.stdio)) {
-      throw invalidArgValue('options.stdio', opts.stdio, "must be 'pipe', 'inherit', 'ignore' or an array");
-    }
-    stdio = [opts.stdio, opts.stdio, opts.stdio];
-  } else stdio = validateArray(opts.stdio, 'options.stdio', MAX_FD_ENTRIES);
-  const count = Math.max(3, stdio.length);
-  const entries: Array<'pipe' | 'inherit' | 'ignore' | number | null> = [];
-  for (let i = 0; i < count; i++) {
-    const e = stdio[i];
-    if (e === null || e === undefined) entries.push(i <= 2 ? 'pipe' : null);
-    else if (e === 'pipe' || e === 'inherit' || e === 'ignore') entries.push(e);
-    else if (typeof e === 'number') entries.push(validateInteger(e, `options.stdio[${i}]`, 0, INT32_MAX));
-    else if (typeof e === 'object') entries.push(fdOfStream(e as StreamWithFd, `options.stdio[${i}]`));
-    else throw invalidArgValue(`options.stdio[${i}]`, e, "must be 'pipe', 'inherit', 'ignore', an fd or a stream with an fd");
-  }
-  for (const [name, fd] of [['controllingTerminal', controllingTerminal], ['foregroundTerminal', foregroundTerminal]] as const) {
-    if (fd >= 0 && (fd >= count || entries[fd] === null)) {
-      throw invalidArgValue(`options.${name}`, fd, 'must be a child fd that options.stdio does not leave closed');
-    }
-  }
-  // Every caller-named source must be open now, before procctl opens anything
-  // of its own: a closed number would otherwise be filled by one of our pipes
-  // (or /dev/null) and reach the child as that.
-  const sourceIndex: number[] = [];
-  const sources: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const e = entries[i];
-    if (typeof e === 'number' || e === 'inherit') {
-      sourceIndex.push(i);
-      sources.push(e === 'inherit' ? i : e);
-    }
-  }
-  if (sources.length > 0) {
-    const bad = n.spawnFirstClosedFd(sources);
-    if (bad >= 0) throw closedFdError(sourceIndex[bad]!, sources[bad]!, file);
-  }
-  const paths = lookupCandidates(file, pathOfChecked(envp), { cwd, allowRelative: allowRelativePath });
-  if (typeof opts.cgroup === 'number' && n.spawnFirstClosedFd([opts.cgroup]) >= 0) {
-    throw new SystemError(errnoOf('EBADF'), 'cgroup', { stage: 'cgroup', context: `options.cgroup: fd ${opts.cgroup} is not open` });
-  }
-  // The last step that can fail on bad input; it may make a cgroup, so every
-  // argument check is behind us.
-  const attrs = resolveSysAttrs(opts, n.namespaceFlags);
-  // In a user namespace whose setgroups is denied, an empty group list cannot
-  // be set (and the caller's groups are unmapped there anyway): skipped, as Go does.
-  const groups = attrs.setgroupsDenied && creds.groups !== null && creds.groups.length === 0 ? null : creds.groups;
-
-  const closeAfter: number[] = [];
-  const parentEnds = new Map<number, { fd: number; readable: boolean; writable: boolean }>();
+  // stdio -> fds entries: a parent fd, or what the addon opens for the slot.
   const fds: number[] = [];
-  // /dev/null for 'ignore': read-only as stdin (a child that writes to fd 0 by
-  // mistake gets EBADF, as with Go and libuv), write-only as an output.
-  const devNull: { r: number; w: number } = { r: -1, w: -1 };
-  try {
-    for (let i = 0; i < count; i++) {
-      const e = entries[i];
-      if (e === null || e === undefined) fds.push(-1);
-      else if (typeof e === 'number') fds.push(e);
-      else if (e === 'inherit') fds.push(i);
-      else if (e === 'ignore') {
-        const which = i === 0 ? 'r' : 'w';
-        if (devNull[which] < 0) {
-          devNull[which] = fs.openSync('/dev/null', which === 'r' ? fs.constants.O_RDONLY : fs.constants.O_WRONLY);  // O_CLOEXEC (libuv)
-          closeAfter.push(devNull[which]);
+  let pipes = false;
+  const word = opts.stdio;
+  if (word === undefined || typeof word === 'string') {
+    if (word !== undefined && !STDIO_WORDS.has(word)) {
+      throw invalidArgValue('options.stdio', word, "must be 'pipe', 'inherit', 'ignore' or an array");
+    }
+    for (let i = 0; i < 3; i++) fds.push(fdEntry(word ?? 'pipe', i));
+  } else {
+    const stdio = validateArray(word, 'options.stdio', MAX_FD_ENTRIES);
+    const count = Math.max(3, stdio.length);
+    for (let i = 0; i < count; i++) fds.push(fdEntry(stdio[i], i));
+  }
+  for (let i = 0; i < fds.length; i++) if (fds[i]! <= FD_PIPE_IN) pipes = true;
+  checkTerminalFd('controllingTerminal', controllingTerminal, fds);
+  checkTerminalFd('foregroundTerminal', foregroundTerminal, fds);
+  // Only PATH lookups read PATH (a file with a slash is used as given).
+  const paths = file.includes('/') ? [file] : lookupCandidates(file, pathOfChecked(envp), { cwd, allowRelative: allowRelativePath });
+
+  let attrs: SysAttrs | null = null;
+  let groups = creds.groups;
+  if (sysattrs) {
+    if (typeof opts.cgroup === 'string' || (opts.cgroup !== null && typeof opts.cgroup === 'object')) {
+      // A cgroup directory is opened below, before the addon gets to check the
+      // caller's stdio sources: check them first, so a closed number can never
+      // be filled by that fd and reach the child as it.
+      const sourceIndex: number[] = [];
+      const sources: number[] = [];
+      for (let i = 0; i < fds.length; i++) {
+        if (fds[i]! >= 0) {
+          sourceIndex.push(i);
+          sources.push(fds[i]!);
         }
-        fds.push(devNull[which]);
-      } else if (i <= 2) {
-        const [r, w] = n.spawnPipe();
-        if (i === 0) {
-          closeAfter.push(r);
-          fds.push(r);
-          parentEnds.set(i, { fd: w, readable: false, writable: true });
-        } else {
-          closeAfter.push(w);
-          fds.push(w);
-          parentEnds.set(i, { fd: r, readable: true, writable: false });
-        }
-      } else {
-        const [a, b] = n.spawnSocketPair();
-        closeAfter.push(b);
-        fds.push(b);
-        parentEnds.set(i, { fd: a, readable: true, writable: true });
+      }
+      if (sources.length > 0) {
+        const bad = n.spawnFirstClosedFd(sources);
+        if (bad >= 0) throw closedFdError(sourceIndex[bad]!, sources[bad]!, file);
       }
     }
-  } catch (err) {
-    for (const fd of closeAfter) n.spawnCloseFd(fd);
-    for (const end of parentEnds.values()) n.spawnCloseFd(end.fd);
-    releaseSysAttrs(attrs, opts);
-    throw err;
+    if (typeof opts.cgroup === 'number' && n.spawnFirstClosedFd([opts.cgroup]) >= 0) {
+      throw new SystemError(errnoOf('EBADF'), 'cgroup', { stage: 'cgroup', context: `options.cgroup: fd ${opts.cgroup} is not open` });
+    }
+    // The last step that can fail on bad input; it may make a cgroup, so every
+    // argument check is behind us.
+    attrs = resolveSysAttrs(opts, n.namespaceFlags);
+    // In a user namespace whose setgroups is denied, an empty group list cannot
+    // be set (and the caller's groups are unmapped there anyway): skipped, as Go does.
+    if (attrs.setgroupsDenied && groups !== null && groups.length === 0) groups = null;
   }
 
-  const req: SpawnRequest = {
-    ...attrs.req,
-    paths,
-    argv: [argv0, ...args],
-    envp,
-    pwd,
-    cwd,
-    fds,
-    uid: creds.uid,
-    gid: creds.gid,
-    groups,
-    umask,
-    rlimits,
-    setsid,
-    controllingTerminal,
-    foregroundTerminal,
-    noControllingTerminal,
-    pgid,
-    pdeathsig,
-    noNewPrivs,
-    engine: engineFromEnv(),
+  return {
+    paths, argv0, args, envp, pwd, cwd, fds,
+    uid: creds.uid ?? -1,
+    gid: creds.gid ?? -1,
+    groups, umask, rlimits, pgid, controllingTerminal, foregroundTerminal, pdeathsig, flags, attrs, pipes,
   };
-  return { req, attrs, closeAfter, parentEnds, pgid: setsid ? -1 : pgid };
 }
 
 // ---- Subprocess --------------------------------------------------------------
+
+/** Live children the native watcher reports on, at their token (a small slot number). */
+const watching: Array<Subprocess | undefined> = [];
+/** Hands a reaped child its status (or the error of a lost one) and run()'s output. */
+let settleChild: (child: Subprocess, res: ExitStatus | Error, output?: CapturedOutput) => void;
+/** A run() child's result, when its output is captured natively. */
+let runResultOf: (child: Subprocess) => Promise<RunResult> | null;
+
+/** Where the watcher writes each batch of reaped children (see spawnSetExitHandler). */
+let exitRecords = new Float64Array(0);
+let exitRecordSize = 0;
+
+const onChildExits: ExitHandler = (count, outputs) => {
+  const r = exitRecords;
+  for (let i = 0, at = 0; i < count; i++, at += exitRecordSize) {
+    const token = r[at]!;
+    const child = watching[token];
+    if (child === undefined) continue;
+    watching[token] = undefined;
+    const errno = r[at + 2]!;
+    if (errno !== 0) {
+      // waitid on our own child failed: someone else reaped it (ECHILD).
+      settleChild(child, new SystemError(errno, 'waitid'), outputs?.[i]);
+      continue;
+    }
+    const rusage: ResourceUsage = {
+      userCPUTime: r[at + 4]!,
+      systemCPUTime: r[at + 5]!,
+      maxRSS: r[at + 6]!,
+      minorPageFault: r[at + 7]!,
+      majorPageFault: r[at + 8]!,
+      voluntaryContextSwitches: r[at + 9]!,
+      involuntaryContextSwitches: r[at + 10]!,
+    };
+    settleChild(child, statusFromWord(r[at + 3]!, r[at + 1]!, rusage), outputs?.[i]);
+  }
+};
+
+/** Children reaped in this turn whose 'exit' event is due, with their statuses. */
+let exitEvents: Array<Subprocess | ExitStatus> = [];
+const resolved = Promise.resolve();
+
+/**
+ * Emits the 'exit' events of one turn's children, in the order they were
+ * reaped, from one microtask queued before any of their `exited` promises was
+ * resolved: each child's listeners run before the code after its `await
+ * exited`, as the event's contract says, without a process.nextTick per child.
+ */
+function emitExits(): void {
+  const due = exitEvents;
+  exitEvents = [];
+  for (let i = 0; i < due.length; i += 2) (due[i] as Subprocess).emit('exit', due[i + 1] as ExitStatus);
+}
+
+function noop(): void {}
+
+function stringTooLong(which: string): Error {
+  const err = new Error(`run(): the child's ${which} is too long for one string`) as Error & { code: string };
+  err.code = 'ERR_STRING_TOO_LONG';
+  return err;
+}
 
 /**
  * A running (or finished) child. Events: `'exit'` (status: ExitStatus), emitted
@@ -542,12 +699,6 @@ export class Subprocess extends EventEmitter {
   readonly stderr: Readable | null;
   /** One entry per child fd: the parent's stream for 'pipe' entries, else null. */
   readonly stdio: ReadonlyArray<net.Socket | null>;
-  /**
-   * Resolves once the child has exited and been reaped. Rejects (with the
-   * SystemError, code ECHILD) only when something else in the process reaped the
-   * child first (a `wait4(-1)` / `reapZombies()` elsewhere), so its status is lost.
-   */
-  readonly exited: Promise<ExitStatus>;
   /** Which engine started the child: 'clone3', 'clone' or 'fork'. */
   readonly engine: SpawnEngine;
   /** The child's process group when spawn gave it one (setsid / processGroup), else null. */
@@ -558,64 +709,90 @@ export class Subprocess extends EventEmitter {
    * removed once the child is reaped and nothing is left in it.
    */
   get cgroup(): string | null {
-    return this.#cgroup;
+    return this.#extra?.cgroup ?? null;
   }
 
   #pidfd: number;
-  #watch: object | null = null;
+  /** > 0: the native watcher reports this child's exit. */
+  #token: number;
+  #exited: Promise<ExitStatus> | null = null;
+  /** Who waits on `exited` (made with it) and on run()'s result. */
+  #waiters: { exited: Waiter<ExitStatus> | null; run: Waiter<RunResult> | null } | null = null;
   #status: ExitStatus | null = null;
-  #resolve!: (s: ExitStatus) => void;
-  #reject!: (err: Error) => void;
+  #lost: Error | null = null;
   #killSignal: number;
-  #killTimeout: number | undefined;
-  #timers = new Set<NodeJS.Timeout>();
-  #abort: { signal: AbortSignal; listener: () => void } | null = null;
   #refed = true;
   #bySigchld = false;
-  #lost: Error | null = null;
-  #native: SpawnNative;
-  #cgroup: string | null = null;
-  #cgroupCreated = false;
+  #streams: boolean;
+  /** What most children never need (timers, an abort listener, a cgroup, killTimeout). */
+  #extra: SubprocessExtra | null = null;
+
+  static {
+    settleChild = (child, res, output) => child.#settle(res, output);
+    runResultOf = (child) => {
+      // Natively captured: watched by the addon, with no stream for stdout or stderr.
+      if (child.#token <= 0 || child.stdout !== null || child.stderr !== null || child.#waiters?.run || child.#gone) return null;
+      return new Promise<RunResult>((resolve, reject) => {
+        (child.#waiters ??= { exited: null, run: null }).run = { resolve, reject };
+      });
+    };
+  }
 
   /** @internal Use spawn(). */
   constructor(
-    n: SpawnNative,
     pid: number,
     pidfd: number,
     engine: number,
     pgid: number | null,
     streams: Array<net.Socket | null>,
+    hasStreams: boolean,
     killSignal: number,
     killTimeout: number | undefined,
+    token: number,
   ) {
     super();
-    this.#native = n;
     this.pid = pid;
     this.#pidfd = pidfd;
+    this.#token = token;
     this.engine = ENGINE_NAMES[engine] as SpawnEngine;
     this.pgid = pgid;
     this.stdio = streams;
     this.stdin = streams[0] ?? null;
     this.stdout = streams[1] ?? null;
     this.stderr = streams[2] ?? null;
+    this.#streams = hasStreams;
     this.#killSignal = killSignal;
-    this.#killTimeout = killTimeout;
-    this.exited = new Promise<ExitStatus>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    // A lost status (see `exited`) must reach whoever awaits `exited`, but must not
-    // crash a program that never looks at it as an unhandled rejection.
-    this.exited.catch(() => {});
+    if (killTimeout !== undefined) this.#extra = { killTimeout, timers: null, abort: null, cgroup: null, cgroupCreated: false };
     registerOwnedChild(pid, 'procctl');
-    if (pidfd >= 0) {
-      // The native watcher owns the pidfd from here and closes it after the reap.
-      this.#watch = n.watchPidfd(pidfd, (res) => this.#onExit(res));
+    if (token > 0) {
+      // The native watcher owns the pidfd and closes it after the reap.
+      watching[token] = this;
     } else {
       this.#bySigchld = true;
       updateKeepAlive(+1);
-      watchBySigchld(pid, (raw) => this.#onExit(raw));
+      watchBySigchld(pid, (raw) => this.#settle(raw instanceof Error ? raw : decodeStatus(raw, raw.rusage)));
     }
+  }
+
+  /**
+   * Resolves once the child has exited and been reaped. Rejects (with the
+   * SystemError, code ECHILD) only when something else in the process reaped the
+   * child first (a `wait4(-1)` / `reapZombies()` elsewhere), so its status is lost.
+   */
+  get exited(): Promise<ExitStatus> {
+    if (this.#exited === null) {
+      // Made on first use: a run() child, or one nobody awaits, never needs it.
+      if (this.#status !== null) this.#exited = Promise.resolve(this.#status);
+      else if (this.#lost !== null) {
+        this.#exited = Promise.reject(this.#lost);
+        this.#exited.catch(noop);  // see #settle
+      } else {
+        this.#exited = new Promise<ExitStatus>((resolve, reject) => {
+          (this.#waiters ??= { exited: null, run: null }).exited = { resolve, reject };
+        });
+      }
+    }
+    return this.#exited;
   }
 
   /** True once the child has been reaped, by us or (status lost) by someone else. */
@@ -628,35 +805,62 @@ export class Subprocess extends EventEmitter {
     return this.#status;
   }
 
-  #onExit(res: RawExit | Error): void {
+  #useExtra(): SubprocessExtra {
+    return (this.#extra ??= { killTimeout: undefined, timers: null, abort: null, cgroup: null, cgroupCreated: false });
+  }
+
+  #settle(res: ExitStatus | Error, output?: CapturedOutput): void {
     if (this.#gone) return;
     // Either way the child is gone: the native side has closed the pidfd (forget
     // its number, which may be reused) and nothing is left to kill or time.
     this.#pidfd = -1;
-    this.#watch = null;
+    this.#token = 0;
     if (this.#refed && this.#bySigchld) updateKeepAlive(-1);
     releaseOwnedChild(this.pid);
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    if (this.#abort) {
-      this.#abort.signal.removeEventListener('abort', this.#abort.listener);
-      this.#abort = null;
+    const extra = this.#extra;
+    if (extra !== null) {
+      if (extra.timers !== null) {
+        for (const t of extra.timers) clearTimeout(t);
+        extra.timers = null;
+      }
+      if (extra.abort !== null) {
+        extra.abort.signal.removeEventListener('abort', extra.abort.listener);
+        extra.abort = null;
+      }
     }
+    const waiters = this.#waiters;
+    this.#waiters = null;
     if (res instanceof Error) {
-      // waitid/wait4 on our own child failed: someone else reaped it (ECHILD).
       this.#lost = res;
-      this.#reject(res);
+      // A lost status must reach whoever awaits `exited`, but must not crash a
+      // program that never looks at it as an unhandled rejection: handled
+      // before it is rejected (and only then, so a resolved one costs no
+      // reaction).
+      if (this.#exited !== null) this.#exited.catch(noop);
+      waiters?.exited?.reject(res);
+      waiters?.run?.reject(res);
       if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', res));
       return;
     }
-    const status = decodeStatus(res, res.rusage);
-    this.#status = status;
-    this.#resolve(status);
-    process.nextTick(() => this.emit('exit', status));
+    this.#status = res;
+    // Queued before `exited` is resolved: the 'exit' listeners run first.
+    if (exitEvents.length === 0) void resolved.then(emitExits);
+    exitEvents.push(this, res);
+    if (waiters !== null) {
+      waiters.exited?.resolve(res);
+      const run = waiters.run;
+      if (run !== null) {
+        const stdout = output?.[0];
+        const stderr = output?.[1];
+        if (stdout === null) run.reject(stringTooLong('stdout'));
+        else if (stderr === null) run.reject(stringTooLong('stderr'));
+        else run.resolve({ status: res, stdout: stdout ?? '', stderr: stderr ?? '' });
+      }
+    }
     // After the 'exit' listeners and the continuations of `await exited` had
     // their turn to start reading (see #releaseStreams).
-    setImmediate(() => this.#releaseStreams());
-    if (this.#cgroupCreated && this.#cgroup !== null) removeWhenEmpty(this.#cgroup);
+    if (this.#streams) setImmediate(() => this.#releaseStreams());
+    if (extra !== null && extra.cgroupCreated && extra.cgroup !== null) removeWhenEmpty(extra.cgroup);
   }
 
   /**
@@ -686,7 +890,7 @@ export class Subprocess extends EventEmitter {
     // Reaped (by us or, lost, by someone else): the pid may already be recycled.
     if (this.#gone) return false;
     try {
-      if (this.#pidfd >= 0) this.#native.pidfdSendSignal(this.#pidfd, sig);
+      if (this.#pidfd >= 0) native().pidfdSendSignal(this.#pidfd, sig);
       else process.kill(this.pid, sig);  // not reaped yet, so the pid is still ours
     } catch (err) {
       if ((err as { code?: string }).code === 'ESRCH') return false;
@@ -727,7 +931,7 @@ export class Subprocess extends EventEmitter {
   #setRef(on: boolean): void {
     if (this.#gone || this.#refed === on) return;
     this.#refed = on;
-    if (this.#watch !== null) this.#native.setWatchRef(this.#watch, on);
+    if (this.#token > 0) native().spawnWatchRef(this.#token, on);
     else if (this.#bySigchld) updateKeepAlive(on ? +1 : -1);
     for (const s of this.stdio) {
       if (s) {
@@ -738,24 +942,25 @@ export class Subprocess extends EventEmitter {
   }
 
   /** Sends killSignal now, and SIGKILL (to the group when it leads one) after `ms`. */
-  terminate(ms: number | undefined = this.#killTimeout): void {
+  terminate(ms: number | undefined = this.#extra?.killTimeout): void {
     if (ms !== undefined) validateInteger(ms, 'ms', 0, INT32_MAX);
     if (this.#gone) return;
     this.kill(this.#killSignal);
     if (ms === undefined) return;
     const t = setTimeout(() => {
-      this.#timers.delete(t);
+      this.#extra?.timers?.delete(t);
       if (this.#gone) return;
       if (this.pgid === this.pid) this.killGroup('SIGKILL');  // it leads its own group
       this.kill('SIGKILL');
     }, ms);
-    this.#timers.add(t);
+    (this.#useExtra().timers ??= new Set()).add(t);
   }
 
   /** @internal */
   _setCgroup(dir: string, created: boolean): void {
-    this.#cgroup = dir;
-    this.#cgroupCreated = created;
+    const extra = this.#useExtra();
+    extra.cgroup = dir;
+    extra.cgroupCreated = created;
   }
 
   /**
@@ -769,9 +974,10 @@ export class Subprocess extends EventEmitter {
    */
   killTree(signal: SignalLike = 'SIGTERM'): Promise<number> {
     const sig = toSignalNumber(signal, 'signal');
-    if (this.#cgroupCreated && this.#cgroup !== null) {
-      if (!fs.existsSync(this.#cgroup)) return Promise.resolve(0);  // emptied and removed
-      return killTree(this.pid, sig, { cgroup: this.#cgroup });
+    const extra = this.#extra;
+    if (extra !== null && extra.cgroupCreated && extra.cgroup !== null) {
+      if (!fs.existsSync(extra.cgroup)) return Promise.resolve(0);  // emptied and removed
+      return killTree(this.pid, sig, { cgroup: extra.cgroup });
     }
     if (this.#gone) return Promise.resolve(0);
     return killTree(this.pid, sig);
@@ -785,19 +991,19 @@ export class Subprocess extends EventEmitter {
    */
   duplicatePidfd(): number | null {
     if (this.#gone || this.#pidfd < 0) return null;
-    return (this.#native as unknown as { duplicateFd(fd: number): number }).duplicateFd(this.#pidfd);
+    return (native() as unknown as { duplicateFd(fd: number): number }).duplicateFd(this.#pidfd);
   }
 
   /** @internal */
   _watchAbort(signal: AbortSignal): void {
     const listener = (): void => this.terminate();
-    this.#abort = { signal, listener };
+    this.#useExtra().abort = { signal, listener };
     signal.addEventListener('abort', listener, { once: true });
   }
 
   /** `await using child = spawn(...)`: kills (killSignal, SIGKILL after killTimeout ?? 5000 ms), reaps, closes pipes. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#gone) this.terminate(this.#killTimeout ?? 5000);
+    if (!this.#gone) this.terminate(this.#extra?.killTimeout ?? 5000);
     // A status lost to another reaper is reported by `exited`, not by disposal.
     await this.exited.catch(() => undefined);
     for (const s of this.stdio) s?.destroy();
@@ -811,14 +1017,21 @@ export class Subprocess extends EventEmitter {
  */
 export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {
   // Read once, own properties only: every later check sees the same values.
-  return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS));
+  return spawnSnapshot(file, args, snapshotOptions(options, SPAWN_OPTIONS, 'options', newOptionsRecord), false);
 }
 
-function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>): Subprocess {
+/**
+ * The numbers of a spawn request, and the addon's results, in one buffer kept
+ * for every spawn: filled right before the call and read right after it, with
+ * no JS running in between (so a spawn from a getter cannot mix into another's).
+ */
+let spawnBuf = new Float64Array(64);
+
+function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>, capture: boolean): Subprocess {
   validateString(file, 'file');
   if (file === '') throw invalidArgValue('file', file, 'must not be empty');
   const argList = validateStringArray(args, 'args');
-  if (!isMainThread) throw workerError();
+  if (!onMainThread()) throw workerError();
   const n = native();
 
   const killSignal = opts.killSignal === undefined ? 15 : toSignalNumber(opts.killSignal, 'options.killSignal');
@@ -830,42 +1043,88 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
     if (!inspectArg(s, 'options.signal', () => s instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', s);
     abortSignal = s as AbortSignal;
   }
+  // On Linux the addon reads PROCCTL_SPAWN_ENGINE itself (-1), from the C
+  // environment: a process.env read costs about a microsecond.
+  const engine = platform === 'linux' && !platformInjected ? -1 : engineFromEnv();
 
   const prep = prepare(file as string, argList, opts, n);
+  const attrs = prep.attrs;
   if (abortSignal?.aborted) {
-    for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
-    for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
-    releaseSysAttrs(prep.attrs, opts);
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
     throw abortError(abortSignal.reason);
   }
+  // run(): stdout and stderr pipes are read natively and handed over as two
+  // strings with the status, unless a stream is needed for another slot.
+  let flags = prep.flags;
+  if (capture && prep.fds[0] !== FD_PIPE_IN && !socketsAbove(prep.fds, 2)) {
+    if (prep.fds[1] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDOUT;
+    if (prep.fds[2] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDERR;
+  }
 
-  let res: ReturnType<SpawnNative['spawn']>;
+  const fds = prep.fds;
+  const nfds = fds.length;
+  if (spawnBuf.length < IN_FDS + nfds) spawnBuf = new Float64Array(IN_FDS + nfds);
+  const out = spawnBuf;
+  out[0] = prep.uid;
+  out[1] = prep.gid;
+  out[2] = prep.umask;
+  out[3] = prep.pgid;
+  out[4] = prep.controllingTerminal;
+  out[5] = prep.foregroundTerminal;
+  out[6] = prep.pdeathsig;
+  out[7] = flags;
+  out[8] = engine;
+  out[9] = nfds;
+  for (let i = 0; i < nfds; i++) out[IN_FDS + i] = fds[i]!;
   try {
-    res = n.spawn(prep.req);
+    n.spawn(prep.paths.length === 1 ? prep.paths[0]! : prep.paths, prep.argv0, prep.args, prep.envp, prep.pwd, prep.cwd,
+      prep.groups, prep.rlimits, attrs === null ? null : attrs.req, out);
   } catch (err) {
-    releaseSysAttrs(prep.attrs, opts);
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
     throw err;
-  } finally {
-    for (const fd of prep.closeAfter) n.spawnCloseFd(fd);
   }
-  if (res.stage !== null) {
-    for (const end of prep.parentEnds.values()) n.spawnCloseFd(end.fd);
-    releaseSysAttrs(prep.attrs, opts);
-    if (res.fdIndex !== undefined) throw closedFdError(res.fdIndex, prep.req.fds[res.fdIndex]!, file as string);
-    const errPath = res.stage === 'chdir' && prep.req.cwd !== null ? prep.req.cwd : (file as string);
-    throw new SystemError(res.errno, res.stage, { path: errPath, stage: res.stage, context: `spawn ${file as string}` });
+  const pid = out[OUT_PID]!;
+  const stage = out[OUT_STAGE]!;
+  if (stage === -1) {
+    // PROCCTL_SPAWN_ENGINE names no engine; nothing was started.
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
+    throw engineError(process.env.PROCCTL_SPAWN_ENGINE);
   }
+  if (stage !== 0) {
+    // The addon has reaped a child that failed and closed everything it opened.
+    const errno = out[OUT_ERRNO]!;
+    const fdIndex = out[OUT_FD_INDEX]!;
+    if (attrs !== null) releaseSysAttrs(attrs, opts);
+    if (fdIndex >= 0) throw closedFdError(fdIndex, prep.fds[fdIndex]!, file as string);
+    const name = n.spawnStageNames[stage] ?? 'spawn';
+    const errPath = name === 'chdir' && prep.cwd !== null ? prep.cwd : (file as string);
+    throw new SystemError(errno, name, { path: errPath, stage: name, context: `spawn ${file as string}` });
+  }
+  const pidfd = out[OUT_PIDFD]!;
+  const engineUsed = out[OUT_ENGINE]!;
+  const token = out[OUT_TOKEN]!;
 
   const streams: Array<net.Socket | null> = [];
-  for (let i = 0; i < prep.req.fds.length; i++) {
-    const end = prep.parentEnds.get(i);
-    streams.push(end ? new net.Socket({ fd: end.fd, readable: end.readable, writable: end.writable }) : null);
+  let hasStreams = false;
+  if (prep.pipes) {
+    // Every result out of the shared buffer first: making a stream can run an
+    // async hook, and that code could spawn.
+    const ends: number[] = [];
+    for (let i = 0; i < nfds; i++) ends.push(out[OUT_ENDS + i]!);
+    for (let i = 0; i < nfds; i++) {
+      const fd = ends[i]!;
+      const code = fds[i]!;
+      streams.push(fd >= 0 ? new (loadNet().Socket)({ fd, readable: code !== FD_PIPE_IN, writable: code !== FD_PIPE_OUT }) : null);
+      if (fd >= 0) hasStreams = true;
+    }
+  } else {
+    for (let i = 0; i < nfds; i++) streams.push(null);
   }
-  // -1 (setsid) and 0 (new group): the child leads a group whose id is its pid.
-  const pgid = prep.pgid === -1 || prep.pgid === 0 ? res.pid : prep.pgid;
-  closeSysAttrs(prep.attrs, opts);
-  const child = new Subprocess(n, res.pid, res.pidfd, res.engine, pgid, streams, killSignal, killTimeout);
-  if (prep.attrs.cgroupPath !== null) child._setCgroup(prep.attrs.cgroupPath, prep.attrs.cgroupCreated);
+  // setsid and a new group (0): the child leads a group whose id is its pid.
+  const pgid = (prep.flags & FLAG_SETSID) !== 0 || prep.pgid === 0 ? pid : prep.pgid > 0 ? prep.pgid : null;
+  if (attrs !== null) closeSysAttrs(attrs, opts);
+  const child = new Subprocess(pid, pidfd, engineUsed, pgid, streams, hasStreams, killSignal, killTimeout, token);
+  if (attrs !== null && attrs.cgroupPath !== null) child._setCgroup(attrs.cgroupPath, attrs.cgroupCreated);
   if (abortSignal) child._watchAbort(abortSignal);
   return child;
 }
@@ -882,21 +1141,24 @@ export interface RunResult {
  * Runs `file` to completion and collects its output. Same options as spawn();
  * stdio defaults to ['ignore', 'pipe', 'pipe']. Resolves once the child has been
  * reaped and both pipes have closed; rejects only when the spawn itself fails.
+ * Both pipes are read as the child writes them, so a child that floods one of
+ * them never blocks.
  */
 export function run(file: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<RunResult> {
   // Bad arguments throw synchronously (as execFile does); a child that could not
   // be started (a SystemError naming the stage, or a refused relative PATH
   // lookup) rejects the promise.
-  const opts = snapshotOptions(options, SPAWN_OPTIONS);
+  const opts = snapshotOptions(options, SPAWN_OPTIONS, 'options', newOptionsRecord);
   if (opts.stdio === undefined || opts.stdio === null) opts.stdio = ['ignore', 'pipe', 'pipe'];
   let child: Subprocess;
   try {
-    child = spawnSnapshot(file, args, opts);
+    child = spawnSnapshot(file, args, opts, true);
   } catch (err) {
     if (err instanceof SystemError || (err as { code?: unknown }).code === 'ERR_RELATIVE_PATH_LOOKUP') return Promise.reject(err);
     throw err;
   }
-  return collectRun(child);
+  // Output read natively when nothing else needed a stream; else the streams.
+  return runResultOf(child) ?? collectRun(child);
 }
 
 async function collectRun(child: Subprocess): Promise<RunResult> {

@@ -41,7 +41,6 @@ interface TreeNative {
   signalTree(pid: number, sig: number, stopTimeoutMs: number): Promise<WalkOutcome>;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
-  spawnCloseFd(fd: number): void;
 }
 
 /**
@@ -183,7 +182,7 @@ function signalMembers(native: TreeNative, dir: string, sig: number): number {
       }
     }
   } finally {
-    for (const pidfd of pidfds.values()) if (pidfd >= 0) native.spawnCloseFd(pidfd);
+    for (const pidfd of pidfds.values()) if (pidfd >= 0) fs.closeSync(pidfd);
   }
   if (signalled === 0 && refused > 0) {
     throw new SystemError(errnoOf('EPERM'), 'kill', { context: `killTree: cgroup '${dir}'` });

@@ -113,16 +113,27 @@ export function userGroups(entry: UserEntry, gid = entry.gid): number[] {
  * unknown names, `'init'` without a named user, or a numeric user with no passwd
  * entry and no `group` (its gid would otherwise silently stay root's).
  */
+/** What resolveCredentials gives when nothing is asked for (most spawns). */
+const UNCHANGED: Credentials = Object.freeze({ uid: null, gid: null, groups: null, userEntry: null });
+
 export function resolveCredentials(opts: CredentialOptions, prefix = 'options'): Credentials {
+  if (opts.user === undefined && opts.group === undefined && opts.groups === undefined) return UNCHANGED;
   let uid: number | null = null;
   let gid: number | null = null;
   let groups: number[] | null = null;
   let userEntry: UserEntry | null = null;
 
   if (opts.user !== undefined) {
-    userEntry = lookupUser(opts.user, `${prefix}.user`);
-    uid = userEntry ? userEntry.uid : (parseId(opts.user, `${prefix}.user`) as number);
-    if (userEntry) gid = userEntry.gid;
+    const key = parseId(opts.user, `${prefix}.user`);
+    if (typeof key === 'number' && opts.group !== undefined && opts.groups !== 'init') {
+      // An id with its group given: the passwd entry would add nothing (its gid
+      // is overridden, its groups not asked for), so it is not read.
+      uid = key;
+    } else {
+      userEntry = lookupUser(opts.user, `${prefix}.user`);
+      uid = userEntry ? userEntry.uid : (key as number);
+      if (userEntry) gid = userEntry.gid;
+    }
   }
   if (opts.group !== undefined) gid = resolveGroup(opts.group, `${prefix}.group`);
   if (uid !== null && gid === null) {

@@ -54,7 +54,8 @@ export function inspectArg<T>(value: unknown, name: string, look: () => T): T {
 }
 
 export function validateObject(value: unknown, name: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || inspectArg(value, name, () => Array.isArray(value))) {
+  if (value === null || typeof value !== 'object' ||
+      (types.isProxy(value) ? inspectArg(value, name, () => Array.isArray(value)) : Array.isArray(value))) {
     throw invalidArgType(name, 'of type object', value);
   }
   return value as Record<string, unknown>;
@@ -75,21 +76,48 @@ export const MAX_GROUPS = 65536;
  * caller validates that copy and never the original. Inherited properties (a
  * polluted `Object.prototype.user`) are never read; an own enumerable key the
  * call does not know is refused (a typo must not be a silent no-op).
- * `undefined` gives an empty snapshot.
+ * `undefined` gives an empty snapshot (or `make()`'s record, all undefined).
  */
-export function snapshotOptions(value: unknown, known: readonly string[], name = 'options'): Record<string, unknown> {
-  const out = Object.create(null) as Record<string, unknown>;
+export function snapshotOptions(
+  value: unknown, known: readonly string[], name = 'options', make?: () => Record<string, unknown>,
+): Record<string, unknown> {
+  // `make`: a caller's own record with every known option as an own field
+  // (undefined) and no prototype, so its reads stay fast; else a null-prototype object.
+  const out = make !== undefined ? make() : (Object.create(null) as Record<string, unknown>);
   if (value === undefined) return out;
   const obj = validateObject(value, name);
-  return inspectArg(value, name, () => copyOptions(obj, known, name, out));
+  // Only a Proxy can be revoked (and trap): plain objects skip the guard.
+  if (!types.isProxy(value)) return copyOptions(obj, known, name, out, false);
+  return inspectArg(value, name, () => copyOptions(obj, known, name, out, true));
 }
 
-function copyOptions(obj: Record<string, unknown>, known: readonly string[], name: string, out: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Reflect.ownKeys(obj)) {
-    if (typeof key !== 'string') continue;
+/** Each list of known option names as a Set, made once per list. */
+const knownSets = new WeakMap<readonly string[], Set<string>>();
+
+function knownSet(known: readonly string[]): Set<string> {
+  let set = knownSets.get(known);
+  if (set === undefined) knownSets.set(known, (set = new Set(known)));
+  return set;
+}
+
+function copyOptions(
+  obj: Record<string, unknown>, known: readonly string[], name: string, out: Record<string, unknown>, proxy: boolean,
+): Record<string, unknown> {
+  const knownNames = knownSet(known);
+  // The own string keys, as Reflect.ownKeys gives them without the symbols
+  // (one ownKeys trap on a Proxy either way), at a third of its cost.
+  const keys = Object.getOwnPropertyNames(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (knownNames.has(key) && !proxy) {
+      // An own property of an ordinary object: reading it gives its value, or
+      // calls its getter once, exactly as its descriptor would.
+      out[key] = obj[key];
+      continue;
+    }
     const desc = Reflect.getOwnPropertyDescriptor(obj, key);
     if (desc === undefined) continue;
-    if (!known.includes(key)) {
+    if (!knownNames.has(key)) {
       if (!desc.enumerable) continue;
       throw invalidArgValue(`${name}.${key}`, 'value' in desc ? desc.value : '[getter]', `is not a known option (known: ${known.join(', ')})`);
     }
@@ -104,6 +132,7 @@ function copyOptions(obj: Record<string, unknown>, known: readonly string[], nam
  * `Array.prototype` / `Object.prototype`).
  */
 export function snapshotArray(value: unknown, name: string, max: number): unknown[] {
+  if (!types.isProxy(value)) return copyArray(value, name, max);
   return inspectArg(value, name, () => copyArray(value, name, max));
 }
 

@@ -77,20 +77,39 @@ interface WaitNative {
 
 /** Turns the addon's raw decode into the public shape (signal names, shellCode). */
 export function decodeStatus<R extends ResourceUsage | undefined>(raw: RawStatus, rusage: R): Omit<WaitStatus, 'rusage'> & { rusage: R } {
-  const n = raw.signalNumber;
-  const shellCode = raw.exitCode !== null ? raw.exitCode : n !== null ? 128 + n : null;
+  return makeStatus(raw.pid, raw.status, raw.exitCode, raw.signalNumber, raw.coreDumped, raw.stopped, raw.continued, rusage);
+}
+
+function makeStatus<R extends ResourceUsage | undefined>(
+  pid: number, status: number, exitCode: number | null, n: number | null, coreDumped: boolean, stopped: boolean,
+  continued: boolean, rusage: R,
+): Omit<WaitStatus, 'rusage'> & { rusage: R } {
   return {
-    pid: raw.pid,
-    status: raw.status,
-    exitCode: raw.exitCode,
+    pid,
+    status,
+    exitCode,
     signal: n !== null ? signalName(n) : null,
     signalNumber: n,
-    coreDumped: raw.coreDumped,
-    stopped: raw.stopped,
-    continued: raw.continued,
-    shellCode,
+    coreDumped,
+    stopped,
+    continued,
+    shellCode: exitCode !== null ? exitCode : n !== null ? 128 + n : null,
     rusage,
   };
+}
+
+/**
+ * A raw wait status word, decoded as the addon decodes it (WIFEXITED & co.),
+ * in the public shape. For the exit watcher, which hands over numbers only.
+ */
+export function statusFromWord(pid: number, status: number, rusage: ResourceUsage): WaitStatus {
+  const low = status & 0x7f;
+  const stopped = (status & 0xff) === 0x7f;
+  const continued = status === 0xffff;
+  const signaled = low !== 0 && low !== 0x7f;
+  const sig = signaled ? low : stopped ? (status >> 8) & 0xff : 0;
+  return makeStatus(pid, status, low === 0 ? (status >> 8) & 0xff : null, sig !== 0 ? sig : null,
+    signaled && (status & 0x80) !== 0, stopped, continued, rusage);
 }
 
 /**

@@ -182,6 +182,16 @@ struct ChildContext {
   int err_fd;  // fork engine: write end of the CLOEXEC error pipe; else -1
   int sync_fd; // fork engine with a new user namespace: the child reads one byte
                // here (the parent has written the maps) before anything else; else -1
+  // The clone3 engine starts the child sharing the parent's fd table
+  // (CLONE_FILES), and its first fd step makes a private copy of only the fds
+  // it uses (close_range CLOSE_RANGE_UNSHARE): neither the parent's clone nor
+  // the child's exec then costs anything per open fd of the parent (a process
+  // holding 1000 children's pidfds would otherwise copy and close 1000 fds per
+  // spawn). Nothing before that step may create, close or change an fd. The
+  // child clears it when neither close_range nor unshare may make that copy
+  // (a seccomp profile refusing both): the parent then spawns again without
+  // CLONE_FILES, and from then on never uses it.
+  bool files_shared;
 };
 [[noreturn]] void SpawnChildMain(ChildContext* ctx);
 // clone()'s entry point for the child (int (*)(void*)); calls SpawnChildMain.

@@ -324,6 +324,28 @@ long CloexecFrom(int first) {
 
 }  // namespace
 
+#ifdef __linux__
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+void UnshareFds(ChildContext* ctx) {
+  const SpawnRequest& req = *ctx->req;
+  long keep = 0;  // fds below this are the child's; the rest are not copied
+  for (int i = 0; i < req.fd_count; i++) {
+    if (req.fd_map[i] >= keep) keep = static_cast<long>(req.fd_map[i]) + 1;
+  }
+  if (req.set_cgroup && req.cgroup_fd >= keep) keep = static_cast<long>(req.cgroup_fd) + 1;
+  long r = SYS(SYS_close_range, keep, ~0U, CLOSE_RANGE_UNSHARE);
+  if (r < 0) r = SYS(SYS_unshare, CLONE_FILES);
+  if (r < 0) {
+    ctx->files_shared = false;  // tells the parent to spawn again without CLONE_FILES
+    Fail(ctx, kStageCloseRange, r);
+  }
+}
+#else
+void UnshareFds(ChildContext*) {}
+#endif
+
 // The fd remap, in two passes so no dup2 overwrites a source still needed: first
 // every source below its slot moves above the map, then slots are filled in
 // ascending order. The fork engine's error pipe must not sit in a slot about to
@@ -426,6 +448,12 @@ __attribute__((noinline)) void SpawnChildMain(ChildContext* ctx) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     SigDefault(sig);  // EINVAL for the few numbers the kernel reserves: harmless
   }
+
+  // 6'. A private fd table: with the clone3 engine the child starts on the
+  // parent's (CLONE_FILES), and only the fds it will use are copied (below the
+  // highest of them), so no step below can touch the parent's table. Without
+  // close_range's UNSHARE (before 5.9), a full copy.
+  if (ctx->files_shared) UnshareFds(ctx);
 
   // 6a. A new user namespace: nothing may run in it before the parent has
   // written its uid/gid maps. EOF means the parent gave up (and reports why).

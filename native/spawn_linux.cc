@@ -48,6 +48,9 @@ namespace {
 constexpr size_t kStackSize = 256 * 1024;
 constexpr size_t kGuard = 4096;
 void* g_stack = nullptr;
+// Whether the clone3 child starts on the parent's fd table (see ChildContext):
+// cleared for good the first time a child could not make its own copy.
+bool g_share_files = true;
 
 void* ChildStackTop() {
   if (g_stack == nullptr) {
@@ -218,6 +221,7 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   int oom_len = req.oom_score_adj != nullptr ? ReadOwnOomScoreAdj(oom, sizeof oom) : -1;
 
   SpawnError err = {kStageNone, 0};
+  bool files_refused = false;  // the child could not unshare the fd table
   int pidfd = -1;
   long pid = -ENOSYS;
   uint64_t old_mask = 0;
@@ -230,9 +234,10 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     // child does not join it itself: it runs from a copy of the request.
     SpawnRequest in_cgroup = req;
     in_cgroup.set_cgroup = false;
-    ChildContext ctx3 = {req.set_cgroup ? &in_cgroup : &req, &err, -1, -1};
+    ChildContext ctx3 = {req.set_cgroup ? &in_cgroup : &req, &err, -1, -1, g_share_files};
     CloneArgs args = {};
     args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | req.namespace_flags;
+    if (g_share_files) args.flags |= CLONE_FILES;
     args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     args.exit_signal = SIGCHLD;
     args.stack = reinterpret_cast<uint64_t>(g_stack) + kGuard;
@@ -245,6 +250,7 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     }
     pid = Clone3(&args, size, &ctx3);
     if (pid > 0) result->engine = kEngineClone3;
+    files_refused = pid > 0 && g_share_files && !ctx3.files_shared;
     // The cgroup refused (or this kernel has no CLONE_INTO_CGROUP): the clone()
     // path below, where the child joins it itself and a refusal gets its own
     // stage and errno.
@@ -260,7 +266,7 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
   }
   if (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL) {
     SpawnRequest joining = req;
-    ChildContext ctxj = {&joining, &err, -1, -1};
+    ChildContext ctxj = {&joining, &err, -1, -1, false};
     int flags = ns_flags;
     if (JoinThenCgroupNamespace(&joining)) flags &= ~CLONE_NEWCGROUP;
     pidfd = -1;
@@ -278,6 +284,14 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
   }
   if (oom_len > 0) WriteOwnOomScoreAdj(oom, oom_len);
+  if (files_refused) {
+    // The child failed at its first step, before it changed anything: reap it
+    // and spawn again on a copied fd table.
+    ReapBlocking(static_cast<pid_t>(pid));
+    if (pidfd >= 0) close(pidfd);
+    g_share_files = false;
+    return SpawnProcess(req, engine, result);
+  }
   if (pid < 0) {
     // Last resort (e.g. a sandbox that refuses CLONE_VM): the fork engine.
     if (engine == kEngineAuto && (pid == -ENOSYS || pid == -EPERM || pid == -EINVAL)) {

@@ -171,7 +171,7 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
 #ifdef __linux__
   JoinThenCgroupNamespace(&joining);
 #endif
-  ChildContext ctx = {&joining, &err, pipefd[1], sync[0]};
+  ChildContext ctx = {&joining, &err, pipefd[1], sync[0], false};
   sigset_t old;
   BlockAll(&old);
 #ifdef __linux__

@@ -185,6 +185,56 @@ describe('spawn: fds in a fresh process', () => {
   });
 });
 
+describe('spawn: the child\'s fd table', () => {
+  // The clone3 child starts on the parent's fd table and its first step makes a
+  // private copy of only the fds it uses. Under a seccomp profile that refuses
+  // both close_range and unshare (strace injects EPERM here) that step fails
+  // before the child has changed anything: spawn starts it again on a copied
+  // table, and the child sees the same fds either way.
+  const trace = async (inject: boolean) => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'procctl-strace-')), 'log');
+    const injectArgs = inject ? ['-e', 'inject=close_range:error=EPERM', '-e', 'inject=unshare:error=EPERM'] : [];
+    const r = await run_('strace', ['-f', '-qq', '-o', log, '-e', 'trace=clone3,close_range,unshare', ...injectArgs,
+      process.execPath, FIXTURE, 'fdTable'], { timeout: 60_000 });
+    const lines = fs.readFileSync(log, 'utf8').split('\n');
+    fs.rmSync(path.dirname(log), { recursive: true });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return { rep: JSON.parse(r.stdout), lines };
+  };
+
+  it('fds 0-3 only, with or without close_range and unshare; one retry, then no CLONE_FILES', async (ctx) => {
+    needsRealKernel(ctx, QEMU.clone3);
+    const plain = await trace(false);
+    const refused = await trace(true);
+    for (const { rep } of [plain, refused]) {
+      expect(rep.kids).toHaveLength(3);
+      for (const kid of rep.kids) {
+        expect(kid.engine).toBe('clone3');
+        expect(kid.exitCode).toBe(0);
+        // The fds that still resolve once the shell reads them (the glob's own
+        // directory fd is closed by then): exactly 0-3 as given.
+        expect(kid.fds.filter((l: string) => / ./.test(l))).toEqual(['0 /dev/null', expect.stringMatching(/^1 pipe:/), expect.stringMatching(/^2 /), `3 ${rep.file}`]);
+      }
+      expect(rep.fdsAfter).toEqual(rep.fdsBefore);
+      expect(rep.zombies).toEqual([]);
+      expect(rep.children).toEqual([]);
+    }
+    const spawns = (lines: string[]) => lines.filter((l) => /clone3\(\{flags=CLONE_VM\|[^}]*CLONE_VFORK/.test(l));
+    // Without injection every spawn shares the table, and each child unshares it.
+    if (spawns(plain.lines).length !== 4) console.log(plain.lines.join('\n'));
+    expect(spawns(plain.lines).length).toBe(4);
+    expect(spawns(plain.lines).every((l) => l.includes('CLONE_FILES'))).toBe(true);
+    // With it: the first child fails at that step, is started again without
+    // CLONE_FILES, and so is every later one.
+    const refusedSpawns = spawns(refused.lines);
+    expect(refusedSpawns.length).toBe(5);
+    expect(refusedSpawns[0]).toContain('CLONE_FILES');
+    expect(refusedSpawns.slice(1).some((l) => l.includes('CLONE_FILES'))).toBe(false);
+    expect(refused.lines.filter((l) => /unshare\(CLONE_FILES\).*INJECTED/.test(l)).length).toBe(1);
+  });
+});
+
 describe('spawn at volume', () => {
   it('12,000 spawns: no fd, memory or zombie growth', async (ctx) => {
     needsRealKernel(ctx, QEMU.volume);

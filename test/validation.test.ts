@@ -288,7 +288,21 @@ describe('hostile values: sizes, holes, symbols, objects without a prototype', (
   });
 
   it('the native spawn binding refuses ids it would wrap or truncate, and starts nothing', () => {
-    const addon = require('../dist/platform.js').nativeBinding() as { spawn(req: Record<string, unknown>): unknown };
+    const binding = require('../dist/platform.js').nativeBinding() as { spawn(...args: unknown[]): unknown };
+    // The binding takes the request as positional values, its numbers in a
+    // Float64Array (lib/spawn.ts); these are its defaults.
+    const defaults: Record<string, unknown> = { pwd: null, cwd: null, uid: -1, gid: -1, groups: null, umask: -1, rlimits: null,
+      pgid: -1, controllingTerminal: -1, foregroundTerminal: -1, pdeathsig: 0, flags: 0, engine: 0, attrs: null };
+    const addon = {
+      spawn: (req: Record<string, unknown>) => {
+        const r = { ...defaults, ...req } as Record<string, any>;
+        const buf = new Float64Array(64);
+        ['uid', 'gid', 'umask', 'pgid', 'controllingTerminal', 'foregroundTerminal', 'pdeathsig', 'flags', 'engine'].forEach((k, i) => { buf[i] = r[k]; });
+        buf[9] = r.fds.length;
+        r.fds.forEach((fd: number, i: number) => { buf[10 + i] = fd; });
+        return binding.spawn(r.paths, r.argv[0], r.argv.slice(1), r.envp, r.pwd, r.cwd, r.groups, r.rlimits, r.attrs, buf);
+      },
+    };
     const base = { paths: ['/bin/true'], argv: ['true'], envp: [], fds: [-1, -1, -1], engine: 0 };
     const children = () => require('node:fs').readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8');
     const before = children();
@@ -296,7 +310,7 @@ describe('hostile values: sizes, holes, symbols, objects without a prototype', (
       for (const key of ['uid', 'gid']) expect(() => addon.spawn({ ...base, [key]: id }), `${key} ${id}`).toThrow(RangeError);
       expect(() => addon.spawn({ ...base, groups: [id] }), `groups [${id}]`).toThrow(RangeError);
     }
-    for (const [key, value] of [['umask', 0o1000], ['pdeathsig', 65], ['fds', [-2]], ['fds', [2 ** 31]], ['pgid', -2], ['rlimits', [7, -5, 1]], ['engine', 9]] as const) {
+    for (const [key, value] of [['umask', 0o1000], ['pdeathsig', 65], ['fds', [-7]], ['fds', [-1.5]], ['fds', [2 ** 31]], ['pgid', -2], ['rlimits', [7, -5, 1]], ['engine', 9]] as const) {
       expect(() => addon.spawn({ ...base, [key]: value }), `${key} ${JSON.stringify(value)}`).toThrow(RangeError);
     }
     expect(children()).toBe(before);

@@ -9,7 +9,7 @@
  * keeps running until the program ends; the program is started once queued
  * stdout/stderr writes are flushed.
  */
-import { spawn, type StdioOptions } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
@@ -77,6 +77,9 @@ export function emulateExec(call: string, file: string, candidates: string[], op
   for (let fd = 0; fd <= top; fd++) stdio.push(fd <= 2 ? 'inherit' : opts.inheritFds.includes(fd) ? fd : 'ignore');
 
   const start = (): void => {
+    // node:child_process only here, where the emulation runs, not when procctl loads.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     // Forwarding is in place before the program exists: a signal that arrives
     // while it is being started waits and is sent right after, never lost.
     let child: ReturnType<typeof spawn> | null = null;

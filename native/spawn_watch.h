@@ -1,0 +1,22 @@
+// Exit watching for spawned children (spawn_watch.cc), as the spawn binding
+// sees it. Binding layer: N-API types.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <sys/types.h>
+
+namespace procctl {
+
+// Registers a started child with the watcher of this environment: its pidfd
+// and, for run(), the parent's (non-blocking) read ends of its stdout and stderr
+// pipes (-1: none), whose bytes are then collected natively and handed over with
+// the exit status. On success the watcher owns every fd given and closes it, and
+// *token names the child in the exit handler's call and in WatchSetRef. On
+// failure (-errno) nothing is registered and the caller still owns the fds.
+int WatchChild(napi_env env, pid_t pid, int pidfd, int out_fd, int err_fd, double* token);
+
+void InitSpawnWatch(Napi::Env env, Napi::Object exports);
+
+}  // namespace procctl
