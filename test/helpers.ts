@@ -40,10 +40,21 @@ export function publicCopy(): PublicCopy {
     const from = path.join(ROOT, part);
     if (existsSync(from)) cpSync(from, path.join(root, part), { recursive: true });
   }
+  // The native init this run finds (next to a PROCCTL_ADDON build, or named by
+  // PROCCTL_INIT), at the same place in the copy: command lines that name it
+  // by its path in the checkout are rewritten to the copy.
+  const inits = [process.env.PROCCTL_INIT, process.env.PROCCTL_ADDON && path.join(path.dirname(path.resolve(process.env.PROCCTL_ADDON)), 'procctl-init')];
+  for (const file of inits) {
+    if (!file) continue;
+    const rel = path.relative(ROOT, path.resolve(file));
+    if (!rel.startsWith('..') && !path.isAbsolute(rel) && existsSync(file)) cpSync(file, path.join(root, rel));
+  }
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (process.env.PROCCTL_ADDON) {
     const addon = path.join(root, 'addon', 'procctl.node');
     cpSync(path.resolve(process.env.PROCCTL_ADDON), addon);
+    const init = path.join(path.dirname(path.resolve(process.env.PROCCTL_ADDON)), 'procctl-init');
+    if (existsSync(init)) cpSync(init, path.join(root, 'addon', 'procctl-init'));
     env.PROCCTL_ADDON = addon;
   }
   const open = (dir: string): void => {

@@ -1,7 +1,7 @@
 // killTree: trees built by fixtures (test/fixtures/tree.cjs, a subreaper that
 // reaps what the trees orphan), asserted from outside through /proc and ps.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,7 +13,12 @@ const p: typeof import('../lib/index') = req('../dist/index.js');
 const cgroup: typeof import('../lib/cgroup') = req('../dist/cgroup.js');
 const { procState } = req('./fixtures/proc.cjs') as { procState(pid: number): string };
 
-const USER = 'procctl_tree';
+/**
+ * The storm's user: a uid with no passwd entry, its own to this test process.
+ * RLIMIT_NPROC counts every process of a uid on the machine, so two runs of
+ * this suite at once (two checkouts, CI beside a developer) must not share one.
+ */
+const STORM_UID = 200_000 + (process.pid % 100_000);
 const started: ChildProcess[] = [];
 const madeCgroups: string[] = [];
 
@@ -36,23 +41,6 @@ function processesOf(uid: number): number[] {
     }
   }
   return out;
-}
-
-function userId(name: string): number {
-  return Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
-}
-
-/** Runs a passwd-changing tool, retrying while another suite holds the lock. */
-async function passwdTool(cmd: string, args: string[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      execFileSync(cmd, args, { stdio: 'pipe' });
-      return;
-    } catch (err) {
-      if (attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 }
 
 /** Whether this host lets us create a cgroup v2 (the test then checks the error where it does not). */
@@ -94,22 +82,13 @@ function expectCgroupError(e: Record<string, any>): void {
   expect(e.errno).toBeLessThan(0);
 }
 
-beforeAll(async () => {
-  try {
-    execFileSync('id', [USER], { stdio: 'ignore' });
-  } catch {
-    await passwdTool('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', '--user-group', USER]);
-  }
-});
-
 afterEach(async () => {
   killLiveFixtures();
   for (const c of started.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
-  // Anything of the storm user that a failed test left behind (ours only: the user is this suite's).
-  const uid = userId(USER);
-  for (const pid of processesOf(uid)) {
+  // Anything of the storm user that a failed test left behind (ours only: the uid is this run's).
+  for (const pid of processesOf(STORM_UID)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -124,8 +103,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await waitFor(() => processesOf(userId(USER)).length === 0, 10_000, `no ${USER} process left`);
-  await passwdTool('userdel', [USER]);
+  await waitFor(() => processesOf(STORM_UID).length === 0, 10_000, `no process of uid ${STORM_UID} left`);
 });
 
 describe('killTree: the walk', () => {
@@ -180,9 +158,9 @@ describe('killTree: the walk', () => {
   });
 
   it(`a fork storm as a dropped user (nproc 100): no process of the user survives`, async () => {
-    const uid = userId(USER);
+    const uid = STORM_UID;
     expect(processesOf(uid)).toEqual([]);
-    const f = interactive('tree.cjs', ['storm', USER, '100', 'SIGTERM']);
+    const f = interactive('tree.cjs', ['storm', String(STORM_UID), '100', 'SIGTERM']);
     const { root } = await f.next();
     // Saturated: every fork now fails, and every process keeps trying.
     await waitFor(() => processesOf(uid).length >= 100, 30_000, 'the storm to reach its nproc limit');
@@ -251,8 +229,8 @@ describe('killTree: with a cgroup', () => {
 
   for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
     it(`${sig}: a fork storm in a cgroup (nproc 48 as a dropped user) leaves nothing`, async () => {
-      const uid = userId(USER);
-      const f = interactive('tree.cjs', ['cgroupStorm', USER, '48', sig]);
+      const uid = STORM_UID;
+      const f = interactive('tree.cjs', ['cgroupStorm', String(STORM_UID), '48', sig]);
       const first = await f.next();
       if (first.cgroupError) {
         console.log(`no writable cgroup v2 on this host (${first.cgroupError.message}): asserting the clear error instead`);
