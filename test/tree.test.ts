@@ -237,6 +237,7 @@ describe('killTree: with a cgroup', () => {
         expectCgroupError(first.cgroupError);
         return;
       }
+      expect(first, 'the storm spawned in its cgroup').toMatchObject({ root: expect.any(Number), dir: expect.any(String) });
       madeCgroups.push(first.dir);
       await waitFor(() => processesOf(uid).length >= 48, 30_000, 'the storm to reach its nproc limit');
       expect(cgroup.cgroupProcs(first.dir).length).toBe(48);
