@@ -14,11 +14,20 @@ const cgroup: typeof import('../lib/cgroup') = req('../dist/cgroup.js');
 const { procState } = req('./fixtures/proc.cjs') as { procState(pid: number): string };
 
 /**
- * The storm's user: a uid with no passwd entry, its own to this test process.
- * RLIMIT_NPROC counts every process of a uid on the machine, so two runs of
- * this suite at once (two checkouts, CI beside a developer) must not share one.
+ * The storms' users: uids with no passwd entry, their own to this test process,
+ * and a new one for each storm. RLIMIT_NPROC counts every process of a uid on
+ * the machine, zombies included, so two runs of this suite at once (two
+ * checkouts, CI beside a developer) must not share one, and neither may two
+ * storms: what one leaves (a zombie that a non-reaping PID 1 holds on to) must
+ * not starve the next.
  */
-const STORM_UID = 200_000 + (process.pid % 100_000);
+const STORM_UID_BASE = 200_000 + (process.pid % 10_000) * 10;
+const stormUids: number[] = [];
+function stormUid(): number {
+  const uid = STORM_UID_BASE + stormUids.length;
+  stormUids.push(uid);
+  return uid;
+}
 const started: ChildProcess[] = [];
 const madeCgroups: string[] = [];
 
@@ -41,6 +50,28 @@ function processesOf(uid: number): number[] {
     }
   }
   return out;
+}
+
+/** What a process that should be gone is doing: state, parent, pending and blocked signals, command. */
+function describeProcess(pid: number): string {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, 'm').exec(status)?.[1];
+    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return `${pid} (${cmd}) State ${field('State')} PPid ${field('PPid')} SigPnd ${field('SigPnd')} ShdPnd ${field('ShdPnd')} SigBlk ${field('SigBlk')}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
+/** Waits until `uid` has no live process; on timeout the error lists the survivors as describeProcess shows them. */
+async function expectNoProcessOf(uid: number, timeout: number): Promise<void> {
+  try {
+    await waitFor(() => processesOf(uid).length === 0, timeout, `no process of uid ${uid}`);
+  } catch (e) {
+    const left = processesOf(uid);
+    throw new Error(`${(e as Error).message}: ${left.length} left, e.g. ${left.slice(0, 4).map(describeProcess).join('; ')}`);
+  }
 }
 
 /** Whether this host lets us create a cgroup v2 (the test then checks the error where it does not). */
@@ -83,17 +114,20 @@ function expectCgroupError(e: Record<string, any>): void {
 }
 
 afterEach(async () => {
+  // Anything of a storm user that a failed test left behind (ours only: the uids
+  // are this run's), while the fixture, their subreaper, is still there to reap it.
+  for (const uid of stormUids) {
+    for (const pid of processesOf(uid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
   killLiveFixtures();
   for (const c of started.splice(0)) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  }
-  // Anything of the storm user that a failed test left behind (ours only: the uid is this run's).
-  for (const pid of processesOf(STORM_UID)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
   }
   for (const dir of madeCgroups.splice(0)) {
     for (const pid of cgroup.cgroupProcs(dir)) process.kill(pid, 'SIGKILL');
@@ -103,7 +137,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await waitFor(() => processesOf(STORM_UID).length === 0, 10_000, `no process of uid ${STORM_UID} left`);
+  for (const uid of stormUids) await expectNoProcessOf(uid, 10_000);
 });
 
 describe('killTree: the walk', () => {
@@ -158,9 +192,9 @@ describe('killTree: the walk', () => {
   });
 
   it(`a fork storm as a dropped user (nproc 100): no process of the user survives`, async () => {
-    const uid = STORM_UID;
+    const uid = stormUid();
     expect(processesOf(uid)).toEqual([]);
-    const f = interactive('tree.cjs', ['storm', String(STORM_UID), '100', 'SIGTERM']);
+    const f = interactive('tree.cjs', ['storm', String(uid), '100', 'SIGTERM']);
     const { root } = await f.next();
     // Saturated: every fork now fails, and every process keeps trying.
     await waitFor(() => processesOf(uid).length >= 100, 30_000, 'the storm to reach its nproc limit');
@@ -169,7 +203,7 @@ describe('killTree: the walk', () => {
     const { count } = await f.next();
     expect(count).toBe(100);
     expect(gone(root) || procState(root) === 'Z').toBe(true);
-    await waitFor(() => processesOf(uid).length === 0, 10_000, 'no survivor');
+    await expectNoProcessOf(uid, 10_000);
     f.send('exit');
     expect((await f.exited).code).toBe(0);
   });
@@ -229,8 +263,8 @@ describe('killTree: with a cgroup', () => {
 
   for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
     it(`${sig}: a fork storm in a cgroup (nproc 48 as a dropped user) leaves nothing`, async () => {
-      const uid = STORM_UID;
-      const f = interactive('tree.cjs', ['cgroupStorm', String(STORM_UID), '48', sig]);
+      const uid = stormUid();
+      const f = interactive('tree.cjs', ['cgroupStorm', String(uid), '48', sig]);
       const first = await f.next();
       if (first.cgroupError) {
         console.log(`no writable cgroup v2 on this host (${first.cgroupError.message}): asserting the clear error instead`);
