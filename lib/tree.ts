@@ -5,7 +5,9 @@
  * Two ways, chosen by the caller:
  * - the walk (no cgroup): every process is stopped (SIGSTOP) before its
  *   children are read from /proc/<pid>/task/<tid>/children, so nothing forks
- *   past the walk; then all are signalled, then continued. It reaches what is
+ *   past the walk (one stopped while blocking the signal, as inside glibc's
+ *   fork(), is first let run until it no longer blocks it); then all are
+ *   signalled, then continued. It reaches what is
  *   still a descendant: a daemon that double-forked before the call was
  *   reparented away (to PID 1 or a subreaper) and is no longer in the tree.
  * - a cgroup v2 directory: everything in it and below it, whatever its
@@ -138,28 +140,101 @@ async function signalCgroup(native: TreeNative, dir: string, sig: number): Promi
     if (killCgroup(dir)) return listed.length;
   }
   // Frozen, nothing in the cgroup can fork or exit (but by someone else's
-  // SIGKILL), so the list read below is complete and stays true.
-  writeCgroupFile(dir, 'cgroup.freeze', '1');
+  // SIGKILL), so the list read while frozen is complete and stays true. A
+  // process frozen while it blocks the signal runs on after the thaw before
+  // the signal acts: glibc's fork() blocks every signal around the clone, so
+  // one frozen inside fork() (the clone is restarted after the thaw) creates
+  // a child that was not listed. Such processes are watched until they no
+  // longer block the signal (or have exited), and the cgroup is then frozen
+  // again and what is new in it signalled, up to CGROUP_ROUNDS times.
+  const signalledPids = new Map<number, number>(); // pid -> pidfd (-1: signalled by pid)
   try {
-    await waitCgroupEvent(dir, 'frozen', 1, FREEZE_TIMEOUT_MS);
-    return signalMembers(native, dir, sig);
+    let signalled = 0;
+    let refused = 0;
+    for (let round = 1; ; round++) {
+      writeCgroupFile(dir, 'cgroup.freeze', '1');
+      let blocking: number[];
+      try {
+        await waitCgroupEvent(dir, 'frozen', 1, FREEZE_TIMEOUT_MS);
+        const r = signalMembers(native, dir, sig, signalledPids);
+        signalled += r.signalled;
+        refused += r.refused;
+        blocking = r.blocking;
+      } finally {
+        writeCgroupFile(dir, 'cgroup.freeze', '0');
+      }
+      if (blocking.length === 0 || round === CGROUP_ROUNDS) break;
+      await untilUnblocked(blocking, sig, NUDGE_MS);
+    }
+    if (signalled === 0 && refused > 0) {
+      throw new SystemError(errnoOf('EPERM'), 'kill', { context: `killTree: cgroup '${dir}'` });
+    }
+    return signalled;
   } finally {
-    writeCgroupFile(dir, 'cgroup.freeze', '0');
+    for (const pidfd of signalledPids.values()) if (pidfd >= 0) fs.closeSync(pidfd);
+  }
+}
+
+/** How many times the cgroup is frozen and signalled at most (see signalCgroup). */
+const CGROUP_ROUNDS = 4;
+/** How long a process that blocks the signal is given to stop blocking it, in ms. */
+const NUDGE_MS = 20;
+
+/** Signals 1-31 blocked by the (main) thread of `pid`, from field 32 of /proc/<pid>/stat; 0 when it is gone. */
+function blockedMask(pid: number): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[32 - 3] ?? 0);
+}
+
+/** Whether `pid` blocks `sig` (only signals 1-31 can be told; SIGKILL cannot be blocked). */
+function blocks(pid: number, sig: number): boolean {
+  if (sig === SIGKILL || sig > 31) return false;
+  return Math.floor(blockedMask(pid) / 2 ** (sig - 1)) % 2 === 1;
+}
+
+/** Resolves once none of `pids` blocks `sig` any more (or has exited), or after `ms`. */
+async function untilUnblocked(pids: number[], sig: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  let left = pids;
+  while (left.length > 0 && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    left = left.filter((pid) => blocks(pid, sig));
   }
 }
 
 /**
- * Signals every process in the (frozen) cgroup `dir` and below. Each listed
- * pid gets a pidfd first, and only those still listed after that are
+ * Signals every process in the (frozen) cgroup `dir` and below that is not
+ * in `done` (pid -> pidfd of those signalled in an earlier round; a listed pid
+ * whose old pidfd names an ended process is a new process and is signalled).
+ * Each pid gets a pidfd first, and only those still listed after that are
  * signalled: a frozen process cannot exit (but by someone else's SIGKILL) nor
- * fork, so a pid still listed is the same process its pidfd names.
+ * fork, so a pid still listed is the same process its pidfd names. Returns
+ * the counts and the pids signalled that block the signal.
  */
-function signalMembers(native: TreeNative, dir: string, sig: number): number {
+function signalMembers(
+  native: TreeNative,
+  dir: string,
+  sig: number,
+  done: Map<number, number>,
+): { signalled: number; refused: number; blocking: number[] } {
   const pidfds = new Map<number, number>(); // pid -> pidfd, or -1 to signal by pid
+  const blocking: number[] = [];
   let signalled = 0;
   let refused = 0;
   try {
     for (const pid of cgroupProcs(dir)) {
+      const old = done.get(pid);
+      if (old !== undefined) {
+        if (old < 0 || isSameProcess(native, old)) continue;
+        fs.closeSync(old); // that pid is another process now
+        done.delete(pid);
+      }
       try {
         pidfds.set(pid, native.pidfdOpen(pid));
       } catch (err) {
@@ -175,6 +250,9 @@ function signalMembers(native: TreeNative, dir: string, sig: number): number {
         if (pidfd >= 0) native.pidfdSendSignal(pidfd, sig);
         else process.kill(pid, sig);
         signalled++;
+        done.set(pid, pidfd);
+        pidfds.delete(pid); // kept open in `done` for the next round
+        if (blocks(pid, sig)) blocking.push(pid);
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code === 'EPERM') refused++;
@@ -184,8 +262,15 @@ function signalMembers(native: TreeNative, dir: string, sig: number): number {
   } finally {
     for (const pidfd of pidfds.values()) if (pidfd >= 0) fs.closeSync(pidfd);
   }
-  if (signalled === 0 && refused > 0) {
-    throw new SystemError(errnoOf('EPERM'), 'kill', { context: `killTree: cgroup '${dir}'` });
+  return { signalled, refused, blocking };
+}
+
+/** Whether the process `pidfd` names is still there (signal 0 through the pidfd). */
+function isSameProcess(native: TreeNative, pidfd: number): boolean {
+  try {
+    native.pidfdSendSignal(pidfd, 0);
+    return true;
+  } catch {
+    return false;
   }
-  return signalled;
 }

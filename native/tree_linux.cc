@@ -72,29 +72,43 @@ struct ProcStat {
   char state;
   pid_t ppid;
   long threads;
-  unsigned long long start;  // clock ticks after boot
+  unsigned long long start;    // clock ticks after boot
+  unsigned long long blocked;  // signals 1-31 the (main) thread blocks, bit n-1 for signal n
 };
 
 // Fields after the last ')' (comm may hold spaces and parentheses): state is
-// field 3, ppid 4, num_threads 20, starttime 22.
+// field 3, ppid 4, num_threads 20, starttime 22, blocked 32.
 bool ParseStat(const char* buf, ProcStat* out) {
   const char* close = strrchr(buf, ')');
   if (close == nullptr || close[1] != ' ') return false;
   const char* p = close + 2;
   out->state = *p;
   int field = 3;
-  while (*p != '\0' && field < 22) {
+  while (*p != '\0' && field < 32) {
     p = strchr(p, ' ');
     if (p == nullptr) return false;
     p++;
     field++;
     if (field == 4) out->ppid = static_cast<pid_t>(strtol(p, nullptr, 10));
     if (field == 20) out->threads = strtol(p, nullptr, 10);
+    if (field == 22) out->start = strtoull(p, nullptr, 10);
   }
-  if (field != 22) return false;
-  out->start = strtoull(p, nullptr, 10);
+  if (field != 32) return false;
+  out->blocked = strtoull(p, nullptr, 10);
   return true;
 }
+
+// A stopped process that blocks the signal about to be sent runs on when it is
+// continued, before that signal can act. glibc's fork() blocks every signal
+// around the clone syscall, so a process stopped there (the clone is restarted
+// after the stop) creates one more child once continued, after its children
+// were read, and that child never gets the signal. Such a process is continued
+// for a moment (up to kNudgeNs) until it no longer blocks the signal, then
+// stopped again and read then; at most kMaxNudges times, after which it is
+// taken as it is (a process that blocks the signal for good, e.g. to read it
+// from a signalfd).
+constexpr int kMaxNudges = 3;
+constexpr int64_t kNudgeNs = 20 * 1000000;
 
 class Walk {
  public:
@@ -118,6 +132,9 @@ class Walk {
     long threads = 0;            // from the stat read once it was stopped; 0: unknown
     bool had_children = false;   // a parent whose list may grow by clone(CLONE_PARENT)
     int64_t stop_deadline = 0;   // when to stop waiting for it to show as stopped
+    int nudges = 0;              // times continued because it blocked the signal (kMaxNudges)
+    bool nudging = false;        // continued for that: to be stopped again
+    int64_t nudge_deadline = 0;  // when to stop it again even if it still blocks the signal
   };
   enum AddResult { kAdded, kSkipped, kZombie };
 
@@ -134,6 +151,7 @@ class Walk {
   int Rescan(std::vector<size_t>* found);
   void ContinueStopped();
   bool IsCallerOrAncestor(pid_t pid);
+  bool Blocks(const ProcStat& st) const;
 
   int sig_;
   int64_t stop_timeout_ns_;
@@ -371,7 +389,35 @@ int Walk::WalkFrom(const std::vector<size_t>& from) {
         m.gone = true;  // died (someone else's SIGKILL): its children went elsewhere
         continue;
       }
-      if (st.state == 't' || st.state == 'T') {
+      const bool is_stopped = st.state == 't' || st.state == 'T';
+      if (m.nudging) {
+        // Continued because it blocked the signal (see kMaxNudges): stopped
+        // again once it runs without blocking it, or when its moment is up.
+        if ((!is_stopped && !Blocks(st)) || NowNs() >= m.nudge_deadline) {
+          m.nudging = false;
+          if (Send(m, SIGSTOP) != 0) {
+            m.gone = true;
+            continue;
+          }
+          m.stop_deadline = NowNs() + stop_timeout_ns_;
+          progressed = true;
+        }
+        still.push_back(i);
+        continue;
+      }
+      if (is_stopped && Blocks(st) && m.nudges < kMaxNudges) {
+        m.nudges++;
+        if (Send(m, SIGCONT) != 0) {
+          m.gone = true;
+          continue;
+        }
+        m.nudging = true;
+        m.nudge_deadline = NowNs() + std::min(kNudgeNs, stop_timeout_ns_);
+        progressed = true;
+        still.push_back(i);
+        continue;
+      }
+      if (is_stopped) {
         m.stopped = true;
         m.threads = st.threads;
       } else if (NowNs() >= m.stop_deadline) {
@@ -419,6 +465,15 @@ int Walk::Rescan(std::vector<size_t>* found) {
     }
   }
   return 0;
+}
+
+// Whether a process blocks sig_ and will be continued after it is sent (not
+// for SIGKILL, which cannot be blocked and cuts a fork short, nor for SIGCONT
+// or a stop signal, after which the walk continues nothing). The mask in
+// /proc/<pid>/stat covers signals 1-31 only.
+bool Walk::Blocks(const ProcStat& st) const {
+  if (sig_ == SIGKILL || sig_ == SIGCONT || IsStopSignal(sig_) || sig_ > 31) return false;
+  return ((st.blocked >> (sig_ - 1)) & 1ULL) != 0;
 }
 
 void Walk::ContinueStopped() {

@@ -58,7 +58,7 @@ function describeProcess(pid: number): string {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, 'm').exec(status)?.[1];
     const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    return `${pid} (${cmd}) State ${field('State')} PPid ${field('PPid')} SigPnd ${field('SigPnd')} ShdPnd ${field('ShdPnd')} SigBlk ${field('SigBlk')}`;
+    return `${pid} (${cmd}) State ${field('State')} PPid ${field('PPid')} SigPnd ${field('SigPnd')} ShdPnd ${field('ShdPnd')} SigBlk ${field('SigBlk')} SigIgn ${field('SigIgn')} SigCgt ${field('SigCgt')}`;
   } catch {
     return `${pid} (gone)`;
   }
@@ -70,7 +70,13 @@ async function expectNoProcessOf(uid: number, timeout: number): Promise<void> {
     await waitFor(() => processesOf(uid).length === 0, timeout, `no process of uid ${uid}`);
   } catch (e) {
     const left = processesOf(uid);
-    throw new Error(`${(e as Error).message}: ${left.length} left, e.g. ${left.slice(0, 4).map(describeProcess).join('; ')}`);
+    // The tops of what is left (a parent that is not one of them), and those parents.
+    const parentOf = (pid: number) => Number(procStat(pid)?.[4] ?? 0);
+    const tops = left.filter((pid) => !left.includes(parentOf(pid)));
+    const parents = [...new Set(tops.map(parentOf))];
+    throw new Error(
+      `${(e as Error).message}: ${left.length} left; tops ${tops.map(describeProcess).join('; ')}; their parents ${parents.map(describeProcess).join('; ')}; this test process ${process.pid}`,
+    );
   }
 }
 
@@ -206,6 +212,12 @@ describe('killTree: the walk', () => {
     await expectNoProcessOf(uid, 10_000);
     f.send('exit');
     expect((await f.exited).code).toBe(0);
+  });
+
+  it('a process stopped while blocking the signal, which forks once continued (as inside glibc fork()): its new child is signalled too', async () => {
+    const r = await runFixture('tree.cjs', ['blockedFork']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ count: 2, escapees: 0 });
   });
 
   it('EPERM: a caller may not signal another user\'s root, but its own processes below it are signalled and counted', async () => {
