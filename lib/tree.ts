@@ -195,7 +195,7 @@ function blockedMask(pid: number): number {
 /** Whether `pid` blocks `sig` (only signals 1-31 can be told; SIGKILL cannot be blocked). */
 function blocks(pid: number, sig: number): boolean {
   if (sig === SIGKILL || sig > 31) return false;
-  return Math.floor(blockedMask(pid) / 2 ** (sig - 1)) % 2 === 1;
+  return ((blockedMask(pid) >>> (sig - 1)) & 1) === 1;
 }
 
 /** Resolves once none of `pids` blocks `sig` any more (or has exited), or after `ms`. */

@@ -6,12 +6,13 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FIXTURES, ROOT, alive, interactiveFixture, killLiveFixtures, procStat, runFixture, waitFor } from './helpers';
+import { FIXTURES, ROOT, alive, interactiveFixture, killLiveFixtures, procStat, procStatus, runFixture, waitFor } from './helpers';
 
 const req = createRequire(import.meta.url);
 const p: typeof import('../lib/index') = req('../dist/index.js');
 const cgroup: typeof import('../lib/cgroup') = req('../dist/cgroup.js');
-const { procState } = req('./fixtures/proc.cjs') as { procState(pid: number): string };
+const proc = req('./fixtures/proc.cjs') as { procState(pid: number): string; procStat(pid: number): string[] | null };
+const { procState } = proc;
 
 /**
  * The storms' users: uids with no passwd entry, their own to this test process,
@@ -55,10 +56,9 @@ function processesOf(uid: number): number[] {
 /** What a process that should be gone is doing: state, parent, pending and blocked signals, command. */
 function describeProcess(pid: number): string {
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, 'm').exec(status)?.[1];
+    const st = procStatus(pid);
     const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-    return `${pid} (${cmd}) State ${field('State')} PPid ${field('PPid')} SigPnd ${field('SigPnd')} ShdPnd ${field('ShdPnd')} SigBlk ${field('SigBlk')} SigIgn ${field('SigIgn')} SigCgt ${field('SigCgt')}`;
+    return `${pid} (${cmd}) State ${st.State} PPid ${st.PPid} SigPnd ${st.SigPnd} ShdPnd ${st.ShdPnd} SigBlk ${st.SigBlk} SigIgn ${st.SigIgn} SigCgt ${st.SigCgt}`;
   } catch {
     return `${pid} (gone)`;
   }
@@ -71,7 +71,7 @@ async function expectNoProcessOf(uid: number, timeout: number): Promise<void> {
   } catch (e) {
     const left = processesOf(uid);
     // The tops of what is left (a parent that is not one of them), and those parents.
-    const parentOf = (pid: number) => Number(procStat(pid)?.[4] ?? 0);
+    const parentOf = (pid: number) => Number(proc.procStat(pid)?.[4] ?? 0); // 0 once gone: the report must not throw
     const tops = left.filter((pid) => !left.includes(parentOf(pid)));
     const parents = [...new Set(tops.map(parentOf))];
     throw new Error(
