@@ -264,7 +264,14 @@ describe('a failing in-place exec cannot be killed by a signal the program handl
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (err += d));
     await waitFor(() => out.includes('"ready"'), 15_000, 'the fixture to start');
-    const flood = cpSpawn('bash', ['-c', `while kill -TERM ${child.pid} 2>/dev/null; do :; done`], { stdio: 'ignore' });
+    // One SIGTERM every few tens of microseconds, not back to back: under an unbroken
+    // stream V8's first contended mutex (Node 24 and later) calibrates the CPU clock
+    // in a nanosleep() loop that restarts on EINTR, and a signal always pending keeps
+    // that loop from ever finishing: the fixture livelocks in V8 before any exec.
+    const flood = cpSpawn(process.execPath, ['-e', `
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      for (;;) { try { process.kill(${child.pid}, 'SIGTERM'); } catch { break; } Atomics.wait(pause, 0, 0, 0.02); }
+    `], { stdio: 'ignore' });
     live.push(flood);
     const closed = new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
     await waitFor(() => out.includes('"failures"') || child.exitCode !== null || child.signalCode !== null, 60_000, 'the report');

@@ -225,8 +225,12 @@ describe('a consumer installs the tarball with no compiler, no Python and npm of
     expect(c.code).toBe(0);
     const esm = sh(process.execPath, ['--input-type=module', '-e', `
       import procctl, { run, getsid } from 'procctl';
+      import { readFileSync } from 'node:fs';
       const r = await run('sh', ['-c', 'echo $PPID']);
-      console.log(JSON.stringify({ same: procctl.run === run, sid: getsid() > 0, ppid: Number(r.stdout), pid: process.pid, status: r.status.exitCode }));
+      // The kernel's own answer: field 6 of /proc/self/stat (0 when the session began outside this pid namespace or before init).
+      const stat = readFileSync('/proc/self/stat', 'utf8');
+      const kernelSid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+      console.log(JSON.stringify({ same: procctl.run === run, sid: getsid() === kernelSid, ppid: Number(r.stdout), pid: process.pid, status: r.status.exitCode }));
     `], { cwd: installed.dir, env: consumerEnv() });
     expect(esm.stderr).toBe('');
     expect(JSON.parse(esm.stdout)).toEqual({ same: true, sid: true, ppid: JSON.parse(esm.stdout).pid, pid: JSON.parse(esm.stdout).pid, status: 0 });
