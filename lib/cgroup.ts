@@ -10,6 +10,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SystemError, errnoOf } from './errors';
+import { requireNative } from './platform';
+
+interface CgroupNative {
+  /** [fd, dir] made and opened, or [-errno, dir, step] (0 own cgroup, 1 mkdir, 2 open, 3 not cgroup v2). */
+  cgroupMake(parent: string, mountPoint: string, mountRoot: string, name: string): [number, string, number?];
+}
 
 /** A cgroup v2 mount: where it is, and which cgroup its root directory is (in a cgroup namespace, '/'). */
 interface Cgroup2Mount {
@@ -34,6 +40,12 @@ function readCgroup2Mount(): Cgroup2Mount | null {
     return cachedMount;
   }
   cachedMount = parseCgroup2Mount();
+  return cachedMount;
+}
+
+/** The cached mount as it is (makeCgroup checks what it made instead), or parsed afresh. */
+function cgroup2MountUnchecked(fresh: boolean): Cgroup2Mount | null {
+  if (fresh || cachedMount === undefined || cachedMount === null) cachedMount = parseCgroup2Mount();
   return cachedMount;
 }
 
@@ -105,27 +117,61 @@ function safeErrno(code: string): number {
 
 let created = 0;
 
+function noVisibleCgroup(): SystemError {
+  return new SystemError(errnoOf('ENOENT'), 'cgroup', {
+    stage: 'cgroup',
+    context: 'no cgroup v2 hierarchy is mounted (or this process\'s cgroup is not visible in it)',
+  });
+}
+
 /**
  * Creates a fresh cgroup under `parent` (default: this process's own cgroup v2
- * directory) and returns its path. Errors: ENOENT when there is no cgroup v2
- * hierarchy, the mkdir's errno (EACCES, EROFS, ...) otherwise; stage 'cgroup'.
+ * directory) and opens it (O_RDONLY | O_DIRECTORY, close-on-exec), for clone3's
+ * CLONE_INTO_CGROUP. Errors: ENOENT when there is no cgroup v2 hierarchy, the
+ * mkdir's or open's errno (EACCES, EROFS, ...) otherwise; stage 'cgroup'. A
+ * cgroup whose open fails is removed again.
+ *
+ * spawn({ cgroup: 'new' }) comes here every time, so the addon does the work in
+ * one call (read /proc/self/cgroup, mkdir, open, and check that what it opened
+ * is cgroup v2) against the cached mount, which is parsed again only when that
+ * fails as a moved mount would.
+ */
+export function makeCgroup(parent?: string): { dir: string; fd: number } {
+  // This process's own cgroup is one by construction; a given parent is checked.
+  if (parent !== undefined) assertCgroup2Directory(parent);
+  const native = requireNative<CgroupNative>('cgroups', 'cgroup');
+  const name = `procctl-${process.pid}-${++created}`;
+  for (let attempt = 0; ; attempt++) {
+    let mount: Cgroup2Mount | null = null;
+    if (parent === undefined) {
+      mount = cgroup2MountUnchecked(false);
+      if (mount === null) throw noVisibleCgroup();
+    }
+    const [r, dir, step] = native.cgroupMake(parent ?? '', mount?.mountPoint ?? '', mount?.root ?? '/', name);
+    if (r >= 0) return { dir, fd: r };
+    // A failure a moved or unmounted cgroup2 would also give: parse mountinfo
+    // again, and try again once if the mount is not the one that was cached.
+    if (mount !== null && attempt === 0 && step !== 2) {
+      const fresh = cgroup2MountUnchecked(true);
+      if (fresh === null) throw noVisibleCgroup();
+      if (fresh.mountPoint !== mount.mountPoint || fresh.root !== mount.root) continue;
+    }
+    if (step === 0) throw noVisibleCgroup();
+    if (step === 3) {
+      throw new SystemError(errnoOf('ENOTDIR'), 'cgroup', { stage: 'cgroup', path: dir, context: `not a cgroup v2 directory '${dir}'` });
+    }
+    const what = step === 1 ? 'cannot create cgroup' : 'cannot open cgroup';
+    throw new SystemError(-r, 'cgroup', { stage: 'cgroup', path: dir, context: `${what} '${dir}'` });
+  }
+}
+
+/**
+ * Creates a fresh cgroup under `parent` (default: this process's own cgroup v2
+ * directory) and returns its path; the errors of makeCgroup.
  */
 export function createCgroup(parent?: string): string {
-  const base = parent ?? cgroupDirectoryOf('self');
-  if (base === null) {
-    throw new SystemError(errnoOf('ENOENT'), 'cgroup', {
-      stage: 'cgroup',
-      context: 'no cgroup v2 hierarchy is mounted (or this process\'s cgroup is not visible in it)',
-    });
-  }
-  // This process's own cgroup is one by construction; a given parent is checked.
-  if (parent !== undefined) assertCgroup2Directory(base);
-  const dir = path.join(base, `procctl-${process.pid}-${++created}`);
-  try {
-    fs.mkdirSync(dir);
-  } catch (err) {
-    throw cgroupError(err, dir, 'cannot create cgroup');
-  }
+  const { dir, fd } = makeCgroup(parent);
+  fs.closeSync(fd);
   return dir;
 }
 

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type CapabilityOptions, resolveCapabilities } from './capabilities';
-import { assertCgroup2Directory, cgroupError, createCgroup, removeCgroup } from './cgroup';
+import { assertCgroup2Directory, cgroupError, makeCgroup, removeCgroup } from './cgroup';
 import { SystemError, errnoOf, invalidArgType, invalidArgValue, unsupportedError } from './errors';
 import { platform, supported } from './platform';
 import { INT32_MAX, snapshotArray, snapshotOptions, validateBoolean, validateInteger, validateString } from './validate';
@@ -133,9 +133,8 @@ function idMap(value: unknown, name: string): string {
     .join('');
 }
 
-function openCgroupDir(dir: string, made: boolean): number {
-  // A cgroup made here a moment ago is one; a path the caller gave is checked.
-  if (!made) assertCgroup2Directory(dir);
+function openCgroupDir(dir: string): number {
+  assertCgroup2Directory(dir);
   try {
     return fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);  // O_CLOEXEC (libuv)
   } catch (err) {
@@ -239,27 +238,22 @@ export function resolveSysAttrs(opts: Record<string, unknown>, namespaceFlags: R
       req.cgroupFd = out.cgroupFd;
       return out;  // the caller's fd: checked open with the stdio sources, not closed by us
     }
-    let dir: string;
+    let made: { dir: string; fd: number };
     if (c === 'new') {
-      dir = createCgroup();
+      made = makeCgroup();
       out.cgroupCreated = true;
     } else if (typeof c === 'string') {
-      dir = path.resolve(validateString(c, 'options.cgroup'));
+      const dir = path.resolve(validateString(c, 'options.cgroup'));
+      made = { dir, fd: openCgroupDir(dir) };
     } else if (c !== null && typeof c === 'object') {
       const parent = validateString(snapshotOptions(c, ['parent'], 'options.cgroup').parent, 'options.cgroup.parent');
-      dir = createCgroup(path.resolve(parent));
+      made = makeCgroup(path.resolve(parent));
       out.cgroupCreated = true;
     } else {
       throw invalidArgType('options.cgroup', "a cgroup directory, an fd, 'new' or { parent }", c);
     }
-    try {
-      out.cgroupFd = openCgroupDir(dir, out.cgroupCreated);
-    } catch (err) {
-      if (out.cgroupCreated) removeCgroup(dir);
-      throw err;
-    }
-    req.cgroupFd = out.cgroupFd;
-    out.cgroupPath = dir;
+    out.cgroupFd = req.cgroupFd = made.fd;
+    out.cgroupPath = made.dir;
   }
   return out;
 }

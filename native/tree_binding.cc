@@ -3,6 +3,7 @@
 // loop must keep turning meanwhile), and settles a promise. Also pidfd_open,
 // which the cgroup path uses to signal the pids it read from cgroup.procs.
 #include "binding.h"
+#include "cgroup.h"
 #include "tree.h"
 
 namespace procctl {
@@ -64,11 +65,30 @@ Napi::Value PidfdOpenJs(const Napi::CallbackInfo& info) {
   return CheckResult(info.Env(), PidfdOpen(ArgInt32(info, 0, "pid")), "pidfd_open");
 }
 
+// cgroupMake(parent, mountPoint, mountRoot, name) -> [fd, dir] on success,
+// [-errno, dir, step] on failure (CgroupMakeStep): lib/cgroup.ts words the error.
+Napi::Value CgroupMakeJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string parent = ArgString(info, 0, "parent");
+  std::string mount_point = ArgString(info, 1, "mountPoint");
+  std::string mount_root = ArgString(info, 2, "mountRoot");
+  std::string name = ArgString(info, 3, "name");
+  std::string dir;
+  int step = 0;
+  int r = CgroupMake(parent, mount_point, mount_root, name, &dir, &step);
+  Napi::Array out = Napi::Array::New(env, r < 0 ? 3 : 2);
+  out.Set(0u, Napi::Number::New(env, r));
+  out.Set(1u, Napi::String::New(env, dir));
+  if (r < 0) out.Set(2u, Napi::Number::New(env, step));
+  return out;
+}
+
 }  // namespace
 
 void InitTree(Napi::Env env, Napi::Object exports) {
   exports.Set("signalTree", Napi::Function::New(env, SignalTreeJs));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpenJs));
+  exports.Set("cgroupMake", Napi::Function::New(env, CgroupMakeJs));
 }
 
 }  // namespace procctl

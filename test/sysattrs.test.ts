@@ -235,6 +235,57 @@ describe('cgroup', () => {
     expect(outs[outs.length - 1]!.message).toMatch(/no cgroup v2 hierarchy/);
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   });
+
+  it.runIf(cgroupWritable)("cgroup 'new' follows the cgroup2 mount when it goes away or moves after a first spawn (nothing made outside cgroup2)", async () => {
+    const mount = cg.cgroup2MountPoint()!;
+    // One process, in a private mount namespace: a first spawn, then cgroup2
+    // unmounted under it (the directory beneath may be writable: on this host a
+    // tmpfs), then cgroup2 mounted somewhere else.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procctl-cgmove-'));
+    const elsewhere = path.join(dir, 'cg2');
+    fs.mkdirSync(elsewhere);
+    const script = `const p = require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))});
+      const { execFileSync } = require('node:child_process');
+      const fs = require('node:fs');
+      const out = {};
+      const attempt = async (key) => {
+        try {
+          const c = p.spawn('/bin/sh', ['-c', 'grep ^0:: /proc/self/cgroup'], { cgroup: 'new', stdio: ['ignore', 'pipe', 'inherit'] });
+          let text = ''; c.stdout.on('data', (d) => (text += d));
+          await Promise.all([c.exited, new Promise((r) => c.stdout.on('end', r))]);
+          out[key] = { dir: c.cgroup, inside: text.trim(), left: fs.existsSync(c.cgroup) };
+        } catch (e) { out[key] = { code: e.code, stage: e.stage, path: e.path, message: e.message }; }
+      };
+      (async () => {
+        await attempt('first');
+        execFileSync('umount', ['-l', ${JSON.stringify(mount)}]);
+        const under = fs.readdirSync(${JSON.stringify(mount)});
+        await attempt('unmounted');
+        out.leftUnder = fs.readdirSync(${JSON.stringify(mount)}).filter((n) => !under.includes(n));
+        execFileSync('mount', ['-t', 'cgroup2', 'none', ${JSON.stringify(elsewhere)}]);
+        await attempt('moved');
+        console.log(JSON.stringify(out));
+      })();`;
+    const file = path.join(dir, 'try.cjs');
+    fs.writeFileSync(file, script);
+    try {
+      const r = await run('unshare', ['--mount', '--propagation', 'private', process.execPath, file], { cwd: ROOT });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout);
+      const own = cg.cgroupOf('self')!;
+      expect(out.first.dir).toMatch(new RegExp(`^${mount}/.*procctl-\\d+-1$`));
+      expect(out.first).toMatchObject({ inside: `0::${path.posix.join(own, path.basename(out.first.dir))}`, left: false });
+      // Unmounted: the clear error, and nothing left in the directory beneath.
+      expect(out.unmounted).toMatchObject({ code: 'ENOENT', stage: 'cgroup' });
+      expect(out.unmounted.message).toMatch(/no cgroup v2 hierarchy/);
+      expect(out.leftUnder).toEqual([]);
+      // Mounted elsewhere: the new mount point is found, the child runs in the cgroup made there.
+      expect(out.moved.dir).toMatch(new RegExp(`^${elsewhere}/.*procctl-\\d+-3$`));
+      expect(out.moved).toMatchObject({ inside: `0::${path.posix.join(own, path.basename(out.moved.dir))}`, left: false });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('namespaces', () => {
