@@ -15,7 +15,8 @@
 // and links its own libc++ statically, so no binary depends on the libstdc++ of the
 // machine it lands on. docs/building.md says why this and not Debian's cross gcc.
 //
-// Usage: node scripts/prebuild.mjs [--only <platform>-<arch>[-<libc>]]...   (ZIG=/path/zig to use another zig)
+// Usage: node scripts/prebuild.mjs [--if-stale] [--only <platform>-<arch>[-<libc>]]...   (ZIG=/path/zig to use another zig)
+// --if-stale builds nothing when every prebuild is newer than everything it is built from.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -132,20 +133,47 @@ function zigBinary() {
   return zig;
 }
 
-function parseOnly(argv) {
+function parseArgs(argv) {
   const only = [];
+  let ifStale = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only' && argv[i + 1]) only.push(argv[++i]);
-    else fail(`unknown argument '${argv[i]}' (usage: prebuild.mjs [--only linux-arm64-glibc]...)`);
+    else if (argv[i] === '--if-stale') ifStale = true;
+    else fail(`unknown argument '${argv[i]}' (usage: prebuild.mjs [--if-stale] [--only linux-arm64-glibc]...)`);
   }
   const known = TARGETS.map(targetName);
   for (const o of only) if (!known.some((k) => k === o || k.startsWith(`${o}-`))) fail(`unknown target '${o}' (known: ${known.join(', ')})`);
-  return only;
+  return { only, ifStale };
+}
+
+/** Newest modification time among what goes into a build: native/, this script, package.json. */
+function newestInput() {
+  let newest = Math.max(statSync(fileURLToPath(import.meta.url)).mtimeMs, statSync(path.join(root, 'package.json')).mtimeMs);
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  walk(path.join(root, 'native'));
+  return newest;
 }
 
 function main() {
-  const only = parseOnly(process.argv.slice(2));
+  const { only, ifStale } = parseArgs(process.argv.slice(2));
   const targets = TARGETS.filter((t) => only.length === 0 || only.some((o) => targetName(t) === o || targetName(t).startsWith(`${o}-`)));
+  // --if-stale: nothing to do when every output is newer than every input. Zig's
+  // cache would also make a rebuild quick, but not under another Node, whose
+  // headers are other files to it.
+  if (ifStale) {
+    const outputs = ARTIFACTS.flatMap((a) => targets.filter((t) => a.targets === undefined || a.targets(t)).map((t) => path.join(root, a.output(t))));
+    const newest = newestInput();
+    if (outputs.every((o) => existsSync(o) && statSync(o).mtimeMs >= newest)) {
+      console.log(`prebuild: ${outputs.length} prebuilds are newer than native/, scripts/prebuild.mjs and package.json; nothing to build`);
+      return;
+    }
+  }
   const zig = zigBinary();
   // Zig caches whole compiler invocations: an unchanged target takes well under a
   // second. Keep that cache outside the checkout so fresh clones share it.

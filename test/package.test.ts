@@ -66,10 +66,10 @@ function freshInstall(name: string, extraArgs: string[] = [], extraEnv: Record<s
 }
 
 beforeAll(() => {
-  // Builds the prebuilds for every target (a no-op when Zig's cache has them),
+  // Builds the prebuilds for every target unless they are newer than their sources,
   // then packs exactly what `npm publish` would, without re-running prepack and
   // prepare (`npm test` has just built dist/, and other suites are using it).
-  const pre = sh(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.mjs')], { cwd: ROOT, timeout: 3_600_000 });
+  const pre = sh(process.execPath, [path.join(ROOT, 'scripts', 'prebuild.mjs'), '--if-stale'], { cwd: ROOT, timeout: 3_600_000 });
   expect(pre.stderr.replace(/prebuild: compiler warnings[^]*?(?=prebuild: |$)/g, '')).toBe('');
   expect(pre.code).toBe(0);
   work = mkdtempSync(path.join(tmpdir(), 'procctl-consumer-'));
