@@ -140,8 +140,8 @@ export function makeCgroup(parent?: string): { dir: string; fd: number } {
   // This process's own cgroup is one by construction; a given parent is checked.
   if (parent !== undefined) assertCgroup2Directory(parent);
   const native = requireNative<CgroupNative>('cgroups', 'cgroup');
-  const name = `procctl-${process.pid}-${++created}`;
-  for (let attempt = 0; ; attempt++) {
+  let name = `procctl-${process.pid}-${++created}`;
+  for (let attempt = 0, taken = 0; ; attempt++) {
     let mount: Cgroup2Mount | null = null;
     if (parent === undefined) {
       mount = cgroup2MountUnchecked(false);
@@ -149,6 +149,13 @@ export function makeCgroup(parent?: string): { dir: string; fd: number } {
     }
     const [r, dir, step] = native.cgroupMake(parent ?? '', mount?.mountPoint ?? '', mount?.root ?? '/', name);
     if (r >= 0) return { dir, fd: r };
+    // The name is taken: left by an earlier process that had this pid (a cgroup
+    // still populated at exit stays). Take the next one.
+    if (step === 1 && r === -errnoOf('EEXIST') && ++taken < 1000) {
+      name = `procctl-${process.pid}-${++created}`;
+      attempt--;
+      continue;
+    }
     // A failure a moved or unmounted cgroup2 would also give: parse mountinfo
     // again, and try again once if the mount is not the one that was cached.
     if (mount !== null && attempt === 0 && step !== 2) {

@@ -236,6 +236,41 @@ describe('cgroup', () => {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   });
 
+  it.runIf(cgroupWritable)("cgroup 'new' steps over names an earlier process with the same pid left behind", async () => {
+    // The fixture makes procctl-<its pid>-1..3 itself first, as a crashed
+    // process with that pid would have left them.
+    const script = `const p = require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))});
+      const cg = require(${JSON.stringify(path.join(ROOT, 'dist/cgroup.js'))});
+      const fs = require('node:fs');
+      const left = [1, 2, 3].map((i) => require('node:path').join(cg.cgroupDirectoryOf('self'), 'procctl-' + process.pid + '-' + i));
+      for (const d of left) fs.mkdirSync(d);
+      (async () => {
+        const out = {};
+        try {
+          const c = p.spawn('/bin/true', [], { cgroup: 'new', stdio: 'ignore' });
+          out.dir = c.cgroup;
+          out.status = await c.exited;
+          out.gone = !fs.existsSync(c.cgroup);
+        } catch (e) { out.error = { code: e.code, message: e.message }; }
+        out.leftStay = left.every((d) => fs.existsSync(d));
+        for (const d of left) fs.rmdirSync(d);
+        console.log(JSON.stringify(out));
+      })();`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'procctl-cgtaken-'));
+    const file = path.join(dir, 'try.cjs');
+    fs.writeFileSync(file, script);
+    try {
+      const r = await run(process.execPath, [file], { cwd: ROOT });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout);
+      expect(out.error).toBeUndefined();
+      expect(out.dir).toMatch(/\/procctl-\d+-4$/);
+      expect(out).toMatchObject({ status: { exitCode: 0 }, gone: true, leftStay: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.runIf(cgroupWritable)("cgroup 'new' follows the cgroup2 mount when it goes away or moves after a first spawn (nothing made outside cgroup2)", async () => {
     const mount = cg.cgroup2MountPoint()!;
     // One process, in a private mount namespace: a first spawn, then cgroup2
