@@ -155,6 +155,8 @@ function findPeers() {
   if (!fs.existsSync(dist)) throw new Error('dist/index.js is missing: run `npm ci` (or `npm run build`) first');
   const nodeWorker = path.join(peersDir, 'node.mjs');
   peers.push({ id: 'procctl', label: `procctl (Node ${process.versions.node})`, argv: [process.execPath, nodeWorker, 'procctl'], version: process.version, procctl: true });
+  // runSync, procctl's blocking call (as Bun.spawnSync beside Bun.spawn): its own column; the rank is spawn's.
+  peers.push({ id: 'procctl-sync', label: `procctl runSync (Node ${process.versions.node})`, argv: [process.execPath, nodeWorker, 'procctl-sync'], version: process.version, procctl: true, extra: true, noConc: true });
   const cache = peerCache();
   for (const major of opts.nodes) {
     const bin = path.join(cache, 'node_modules', `node${major}`, 'bin', 'node');

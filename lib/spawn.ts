@@ -198,6 +198,12 @@ interface SubprocessExtra {
   cgroupCreated: boolean;
 }
 
+/**
+ * What the addon returns for runSync (FLAG_SYNC): status word, errno of the reap,
+ * pid, the rusage numbers, then stdout and stderr as for run().
+ */
+type SyncOutcome = [number, number, number, number, number, number, number, number, number, number, string | null | undefined, string | null | undefined];
+
 /** run()'s captured [stdout, stderr] of one child (null: too long for a string; undefined: not captured). */
 type CapturedOutput = [string | null | undefined, string | null | undefined];
 
@@ -219,7 +225,7 @@ interface SpawnNative {
   spawn(
     paths: string | string[], argv0: string, args: readonly string[], envp: string[] | null, pwd: string | null,
     cwd: string | null, groups: number[] | null, rlimits: number[] | null, attrs: object | null, buf: Float64Array,
-  ): void;
+  ): SyncOutcome | undefined;
   spawnStageNames: string[];
   spawnSetExitHandler(fn: ExitHandler, records: Float64Array): void;
   spawnExitRecordSize: number;
@@ -246,6 +252,7 @@ const FLAG_NO_CONTROLLING_TERMINAL = 2;
 const FLAG_NO_NEW_PRIVS = 4;
 const FLAG_CAPTURE_STDOUT = 8;
 const FLAG_CAPTURE_STDERR = 16;
+const FLAG_SYNC = 32;
 // Request slots of the shared buffer (read by the addon before it writes its results).
 const IN_FDS = 10;
 // Result slots.
@@ -680,8 +687,8 @@ function emitExits(): void {
 
 function noop(): void {}
 
-function stringTooLong(which: string): Error {
-  const err = new Error(`run(): the child's ${which} is too long for one string`) as Error & { code: string };
+function stringTooLong(which: string, call = 'run'): Error {
+  const err = new Error(`${call}(): the child's ${which} is too long for one string`) as Error & { code: string };
   err.code = 'ERR_STRING_TOO_LONG';
   return err;
 }
@@ -1027,7 +1034,9 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
  */
 let spawnBuf = new Float64Array(64);
 
-function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>, capture: boolean): Subprocess {
+function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>, capture: boolean): Subprocess;
+function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>, capture: true, sync: true): RunResult;
+function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknown>, capture: boolean, sync = false): Subprocess | RunResult {
   validateString(file, 'file');
   if (file === '') throw invalidArgValue('file', file, 'must not be empty');
   const argList = validateStringArray(args, 'args');
@@ -1056,6 +1065,16 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   // run(): stdout and stderr pipes are read natively and handed over as two
   // strings with the status, unless a stream is needed for another slot.
   let flags = prep.flags;
+  if (sync) {
+    // Nothing is left to write a stdin pipe or read any other: the call returns
+    // only once the child is gone.
+    const bad = prep.fds.findIndex((code, i) => code === FD_PIPE_IN || code === FD_SOCKET || (code === FD_PIPE_OUT && i !== 1 && i !== 2));
+    if (bad >= 0) {
+      if (attrs !== null) releaseSysAttrs(attrs, opts);
+      throw invalidArgValue(`options.stdio[${bad}]`, 'pipe', "is not for runSync(), which captures only stdout and stderr: use 'ignore', 'inherit' or an fd (spawn() for a stdin pipe)");
+    }
+    flags |= FLAG_SYNC;
+  }
   if (capture && prep.fds[0] !== FD_PIPE_IN && !socketsAbove(prep.fds, 2)) {
     if (prep.fds[1] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDOUT;
     if (prep.fds[2] === FD_PIPE_OUT) flags |= FLAG_CAPTURE_STDERR;
@@ -1076,8 +1095,9 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
   out[8] = engine;
   out[9] = nfds;
   for (let i = 0; i < nfds; i++) out[IN_FDS + i] = fds[i]!;
+  let outcome: SyncOutcome | undefined;
   try {
-    n.spawn(prep.paths.length === 1 ? prep.paths[0]! : prep.paths, prep.argv0, prep.args, prep.envp, prep.pwd, prep.cwd,
+    outcome = n.spawn(prep.paths.length === 1 ? prep.paths[0]! : prep.paths, prep.argv0, prep.args, prep.envp, prep.pwd, prep.cwd,
       prep.groups, prep.rlimits, attrs === null ? null : attrs.req, out);
   } catch (err) {
     if (attrs !== null) releaseSysAttrs(attrs, opts);
@@ -1100,6 +1120,7 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
     const errPath = name === 'chdir' && prep.cwd !== null ? prep.cwd : (file as string);
     throw new SystemError(errno, name, { path: errPath, stage: name, context: `spawn ${file as string}` });
   }
+  if (outcome !== undefined) return syncResult(outcome, attrs, opts);
   const pidfd = out[OUT_PIDFD]!;
   const engineUsed = out[OUT_ENGINE]!;
   const token = out[OUT_TOKEN]!;
@@ -1159,6 +1180,48 @@ export function run(file: string, args: readonly string[] = [], options: SpawnOp
   }
   // Output read natively when nothing else needed a stream; else the streams.
   return runResultOf(child) ?? collectRun(child);
+}
+
+/**
+ * run() without the event loop: starts `file`, blocks until it has been reaped
+ * and its stdout and stderr pipes have closed, and returns what run() resolves
+ * to. For CLIs and scripts that have nothing else to do meanwhile, as
+ * child_process.spawnSync; nothing else in this process runs until it returns
+ * (signal handlers included: a SIGTERM's JS listener runs after the child is
+ * done). Same options as run(), stdio defaulting to ['ignore', 'pipe', 'pipe'],
+ * except what needs the loop: a stdin pipe or any pipe but stdout and stderr,
+ * `signal` and `killTimeout` are ERR_INVALID_ARG_VALUE. A child that could not
+ * be started throws the SystemError spawn() would.
+ */
+export function runSync(file: string, args: readonly string[] = [], options: SpawnOptions = {}): RunResult {
+  const opts = snapshotOptions(options, SPAWN_OPTIONS, 'options', newOptionsRecord);
+  if (opts.stdio === undefined || opts.stdio === null) opts.stdio = ['ignore', 'pipe', 'pipe'];
+  for (const key of ['signal', 'killTimeout'] as const) {
+    if (opts[key] !== undefined) throw invalidArgValue(`options.${key}`, opts[key], 'cannot act while runSync() blocks the event loop');
+  }
+  return spawnSnapshot(file, args, opts, true, true);
+}
+
+/** runSync's result from the addon's outcome; the made cgroup goes, as after an exit. */
+function syncResult(o: SyncOutcome, attrs: SysAttrs | null, opts: Record<string, unknown>): RunResult {
+  if (attrs !== null) {
+    closeSysAttrs(attrs, opts);
+    if (attrs.cgroupCreated && attrs.cgroupPath !== null) removeWhenEmpty(attrs.cgroupPath);
+  }
+  if (o[1] !== 0) throw new SystemError(o[1], 'waitid');
+  const rusage: ResourceUsage = {
+    userCPUTime: o[3],
+    systemCPUTime: o[4],
+    maxRSS: o[5],
+    minorPageFault: o[6],
+    majorPageFault: o[7],
+    voluntaryContextSwitches: o[8],
+    involuntaryContextSwitches: o[9],
+  };
+  const status = statusFromWord(o[2], o[0], rusage);
+  if (o[10] === null) throw stringTooLong('stdout', 'runSync');
+  if (o[11] === null) throw stringTooLong('stderr', 'runSync');
+  return { status, stdout: o[10] ?? '', stderr: o[11] ?? '' };
 }
 
 async function collectRun(child: Subprocess): Promise<RunResult> {

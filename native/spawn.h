@@ -6,6 +6,8 @@
 // child code (spawn_child.cc) only reads these and makes raw system calls.
 #pragma once
 
+#include <string>
+
 #include <sys/types.h>
 #include <cstdint>
 
@@ -216,6 +218,12 @@ int DetachControllingTerminal(int fd);
 int PidfdSendSignal(int pidfd, int sig);
 // Reaps the child behind `pidfd` if it has exited: 1 reaped (out filled), 0 not yet, -errno.
 int PidfdReap(int pidfd, WaitResult* out);
+
+// runSync (spawn_sync.cc): blocks until `pid` is reaped (through `pidfd` when it
+// is >= 0) and both `fds` (non-blocking read ends, -1 for none) reach EOF,
+// appending what they carry to out[0] and out[1] and closing them. 0 with *res
+// filled, or -errno when the reap failed (ECHILD: someone else reaped it).
+int WaitChildSync(pid_t pid, int pidfd, int fds[2], WaitResult* res, std::string out[2]);
 
 // Linux: where the child joins its cgroup itself (no CLONE_INTO_CGROUP), a
 // requested cgroup namespace is moved from the clone flags to an unshare after

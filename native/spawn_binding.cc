@@ -60,7 +60,8 @@ constexpr uint32_t kFlagNoControllingTerminal = 2;
 constexpr uint32_t kFlagNoNewPrivs = 4;
 constexpr uint32_t kFlagCaptureStdout = 8;
 constexpr uint32_t kFlagCaptureStderr = 16;
-constexpr uint32_t kFlagsAll = 31;
+constexpr uint32_t kFlagSync = 32;  // runSync: wait here, return the result (no watcher, no JS ends)
+constexpr uint32_t kFlagsAll = 63;
 
 // Result slots of the out Float64Array.
 enum Out : int {
@@ -186,6 +187,12 @@ class Opened {
     }
   }
   void Add(int fd) { fds_.push_back(fd); }
+  void CloseAll() {
+    for (int& fd : fds_) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+  }
   void Release(int fd) {
     for (int& f : fds_) {
       if (f == fd) f = -1;
@@ -311,6 +318,47 @@ bool IdIn(napi_env env, double d, const char* what, uint32_t* out) {
   if (d == -1) return false;
   *out = IdValue(Napi::Env(env), d, what, kWhere);
   return true;
+}
+
+// runSync: the child is running; wait for it here and return
+// [status, errno, pid, userUs, systemUs, maxRssKb, minorFaults, majorFaults,
+//  voluntarySwitches, involuntarySwitches, stdout, stderr], the outputs a string
+// each (null: too long for one; undefined: not captured).
+napi_value WaitSync(napi_env env, pid_t pid, int pidfd, int capture_fds[2], Opened* child_ends, Opened* parent_ends) {
+  child_ends->CloseAll();  // else the pipes never reach EOF
+  for (int k = 0; k < 2; k++) {
+    if (capture_fds[k] >= 0) parent_ends->Release(capture_fds[k]);  // WaitChildSync closes them
+  }
+  const bool captured[2] = {capture_fds[0] >= 0, capture_fds[1] >= 0};
+  WaitResult res = {};
+  std::string outs[2];
+  int r = WaitChildSync(pid, pidfd, capture_fds, &res, outs);
+  if (pidfd >= 0) close(pidfd);
+  const Rusage& ru = res.rusage;
+  const double numbers[] = {r < 0 ? -1.0 : res.status, r < 0 ? -r : 0.0, static_cast<double>(pid), ru.user_us, ru.system_us,
+                            static_cast<double>(ru.max_rss_kb), static_cast<double>(ru.minor_faults),
+                            static_cast<double>(ru.major_faults), static_cast<double>(ru.voluntary_switches),
+                            static_cast<double>(ru.involuntary_switches)};
+  constexpr uint32_t kNumbers = sizeof numbers / sizeof numbers[0];
+  napi_value result;
+  napi_create_array_with_length(env, kNumbers + 2, &result);
+  for (uint32_t i = 0; i < kNumbers; i++) {
+    napi_value v;
+    napi_create_double(env, numbers[i], &v);
+    napi_set_element(env, result, i, v);
+  }
+  for (uint32_t k = 0; k < 2; k++) {
+    napi_value s;
+    if (!captured[k]) {
+      napi_get_undefined(env, &s);
+    } else if (outs[k].size() > kMaxRunStringBytes || napi_create_string_utf8(env, outs[k].data(), outs[k].size(), &s) != napi_ok) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env, &ignored);
+      napi_get_null(env, &s);
+    }
+    napi_set_element(env, result, kNumbers + k, s);
+  }
+  return result;
 }
 
 napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
@@ -530,6 +578,7 @@ napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
   }
   int pidfd = res.pidfd;
   int capture_fds[2] = {capture[0] ? parent_end[1] : -1, capture[1] ? parent_end[2] : -1};
+  if (flags & kFlagSync) return WaitSync(env, res.pid, pidfd, capture_fds, &child_ends, &parent_ends);
   double token = 0;
   if (pidfd >= 0) {
     if (WatchChild(env, res.pid, pidfd, capture_fds[0], capture_fds[1], &token) == 0) {

@@ -96,8 +96,6 @@ constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
 // Reads per pipe and wake-up before other fds get their turn (64 KiB each).
 constexpr int kReadsPerWake = 16;
 constexpr size_t kReadChunk = 64 * 1024;
-// v8::String::kMaxLength on 64-bit: longer output cannot be one JS string.
-constexpr size_t kMaxStringBytes = (size_t{1} << 29) - 24;
 
 struct Child {
   uint64_t serial;
@@ -233,7 +231,7 @@ void Deliver(napi_env env, napi_value handler, napi_value resource, napi_async_c
       napi_value s;
       if (!d.capture[k]) {
         napi_get_undefined(env, &s);
-      } else if (d.out[k].size() > kMaxStringBytes ||
+      } else if (d.out[k].size() > kMaxRunStringBytes ||
                  napi_create_string_utf8(env, d.out[k].data(), d.out[k].size(), &s) != napi_ok) {
         napi_value ignored;
         napi_get_and_clear_last_exception(env, &ignored);

@@ -4,10 +4,15 @@
 
 #include <napi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <sys/types.h>
 
 namespace procctl {
+
+// The longest output run() and runSync() hand over as one string: V8's limit
+// for a one-byte string (2^29 - 24); a longer one is null and JS says why.
+constexpr size_t kMaxRunStringBytes = (size_t{1} << 29) - 24;
 
 // Registers a started child with the watcher of this environment: its pidfd
 // and, for run(), the parent's (non-blocking) read ends of its stdout and stderr

@@ -1,5 +1,5 @@
 // Node peers: procctl and child_process (see common.mjs for the contract).
-//   node bench/peers/node.mjs procctl|child_process MODE N HEAP_MB BUDGET_MS
+//   node bench/peers/node.mjs procctl|procctl-sync|child_process MODE N HEAP_MB BUDGET_MS
 import { execFile, spawn as cpSpawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { NOBODY, fail, main } from './common.mjs';
@@ -26,6 +26,23 @@ function procctlApi() {
   };
 }
 
+/** procctl's runSync: blocks per child, so it has no concurrent workload (as Bun.spawnSync). */
+function procctlSyncApi() {
+  const { runSync } = require('../../dist/index.js');
+  const dropOpts = { user: NOBODY, group: NOBODY, groups: [] };
+  const ok = (r) => {
+    if (r.status.exitCode !== 0) fail(`child exited with ${JSON.stringify(r.status)}`);
+    return r;
+  };
+  return {
+    seq: (drop) => {
+      ok(runSync('/bin/true', [], drop ? { ...dropOpts, stdio: 'inherit' } : { stdio: 'inherit' }));
+    },
+    capture: (argv, drop) => ok(runSync(argv[0], argv.slice(1), drop ? dropOpts : {})).stdout,
+    conc: null,
+  };
+}
+
 function childProcessApi() {
   const dropOpts = { uid: NOBODY, gid: NOBODY };  // libuv then calls setgroups(0, NULL)
   const once = (opts) => new Promise((resolve, reject) => {
@@ -42,6 +59,6 @@ function childProcessApi() {
   };
 }
 
-const apis = { procctl: procctlApi, child_process: childProcessApi };
+const apis = { procctl: procctlApi, 'procctl-sync': procctlSyncApi, child_process: childProcessApi };
 if (!apis[which]) fail(`usage: node.mjs ${Object.keys(apis).join('|')} MODE N HEAP_MB BUDGET_MS`);
 await main(apis[which]());
