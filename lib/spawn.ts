@@ -199,10 +199,10 @@ interface SubprocessExtra {
 }
 
 /**
- * What the addon returns for runSync (FLAG_SYNC): status word, errno of the reap,
- * pid, the rusage numbers, then stdout and stderr as for run().
+ * What the addon returns for runSync (FLAG_SYNC): [stdout, stderr] as for run()
+ * when either was captured, else null; the numbers are in the buffer (OUT_SYNC).
  */
-type SyncOutcome = [number, number, number, number, number, number, number, number, number, number, string | null | undefined, string | null | undefined];
+type SyncOutcome = [string | null | undefined, string | null | undefined] | null;
 
 /** run()'s captured [stdout, stderr] of one child (null: too long for a string; undefined: not captured). */
 type CapturedOutput = [string | null | undefined, string | null | undefined];
@@ -264,6 +264,9 @@ const OUT_ERRNO = 4;
 const OUT_FD_INDEX = 5;
 const OUT_TOKEN = 6;
 const OUT_ENDS = 8;
+/** runSync's numbers, from OUT_ENDS on: status word, reap errno, pid, then the rusage. */
+const OUT_SYNC = OUT_ENDS;
+const OUT_SYNC_END = OUT_SYNC + 10;
 
 const ENGINES: Record<string, number> = { auto: 0, clone3: 1, clone: 2, fork: 3 };
 const ENGINE_NAMES = ['auto', 'clone3', 'clone', 'fork'] as const;
@@ -1082,7 +1085,7 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
 
   const fds = prep.fds;
   const nfds = fds.length;
-  if (spawnBuf.length < IN_FDS + nfds) spawnBuf = new Float64Array(IN_FDS + nfds);
+  if (spawnBuf.length < IN_FDS + nfds || spawnBuf.length < OUT_SYNC_END) spawnBuf = new Float64Array(Math.max(IN_FDS + nfds, OUT_SYNC_END));
   const out = spawnBuf;
   out[0] = prep.uid;
   out[1] = prep.gid;
@@ -1120,7 +1123,7 @@ function spawnSnapshot(file: unknown, args: unknown, opts: Record<string, unknow
     const errPath = name === 'chdir' && prep.cwd !== null ? prep.cwd : (file as string);
     throw new SystemError(errno, name, { path: errPath, stage: name, context: `spawn ${file as string}` });
   }
-  if (outcome !== undefined) return syncResult(outcome, attrs, opts);
+  if (outcome !== undefined) return syncResult(outcome, out, attrs, opts);
   const pidfd = out[OUT_PIDFD]!;
   const engineUsed = out[OUT_ENGINE]!;
   const token = out[OUT_TOKEN]!;
@@ -1203,25 +1206,26 @@ export function runSync(file: string, args: readonly string[] = [], options: Spa
 }
 
 /** runSync's result from the addon's outcome; the made cgroup goes, as after an exit. */
-function syncResult(o: SyncOutcome, attrs: SysAttrs | null, opts: Record<string, unknown>): RunResult {
+function syncResult(o: SyncOutcome, out: Float64Array, attrs: SysAttrs | null, opts: Record<string, unknown>): RunResult {
   if (attrs !== null) {
     closeSysAttrs(attrs, opts);
     if (attrs.cgroupCreated && attrs.cgroupPath !== null) removeWhenEmpty(attrs.cgroupPath);
   }
-  if (o[1] !== 0) throw new SystemError(o[1], 'waitid');
+  const at = OUT_SYNC;
+  if (out[at + 1] !== 0) throw new SystemError(out[at + 1]!, 'waitid');
   const rusage: ResourceUsage = {
-    userCPUTime: o[3],
-    systemCPUTime: o[4],
-    maxRSS: o[5],
-    minorPageFault: o[6],
-    majorPageFault: o[7],
-    voluntaryContextSwitches: o[8],
-    involuntaryContextSwitches: o[9],
+    userCPUTime: out[at + 3]!,
+    systemCPUTime: out[at + 4]!,
+    maxRSS: out[at + 5]!,
+    minorPageFault: out[at + 6]!,
+    majorPageFault: out[at + 7]!,
+    voluntaryContextSwitches: out[at + 8]!,
+    involuntaryContextSwitches: out[at + 9]!,
   };
-  const status = statusFromWord(o[2], o[0], rusage);
-  if (o[10] === null) throw stringTooLong('stdout', 'runSync');
-  if (o[11] === null) throw stringTooLong('stderr', 'runSync');
-  return { status, stdout: o[10] ?? '', stderr: o[11] ?? '' };
+  const status = statusFromWord(out[at + 2]!, out[at]!, rusage);
+  if (o !== null && o[0] === null) throw stringTooLong('stdout', 'runSync');
+  if (o !== null && o[1] === null) throw stringTooLong('stderr', 'runSync');
+  return { status, stdout: o?.[0] ?? '', stderr: o?.[1] ?? '' };
 }
 
 async function collectRun(child: Subprocess): Promise<RunResult> {

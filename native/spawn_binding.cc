@@ -73,6 +73,10 @@ enum Out : int {
   kOutFdIndex,
   kOutToken,  // > 0: the watcher reports the exit (spawnSetExitHandler); 0: JS waits
   kOutEnds = 8,  // kOutEnds + i: the parent's end for fds[i], or -1
+  // runSync (kFlagSync), from kOutEnds on instead: status word, errno of the
+  // reap, pid, then the rusage numbers (userUs, systemUs, maxRssKb, minorFaults,
+  // majorFaults, voluntarySwitches, involuntarySwitches).
+  kOutSyncEnd = kOutEnds + 10,
 };
 
 [[noreturn]] void Throw(napi_env env, const std::string& what, bool range = false) {
@@ -320,33 +324,38 @@ bool IdIn(napi_env env, double d, const char* what, uint32_t* out) {
   return true;
 }
 
-// runSync: the child is running; wait for it here and return
-// [status, errno, pid, userUs, systemUs, maxRssKb, minorFaults, majorFaults,
-//  voluntarySwitches, involuntarySwitches, stdout, stderr], the outputs a string
-// each (null: too long for one; undefined: not captured).
-napi_value WaitSync(napi_env env, pid_t pid, int pidfd, int capture_fds[2], Opened* child_ends, Opened* parent_ends) {
+// runSync: the child is running; wait for it here. The numbers go to out from
+// kOutEnds on (see Out); returns [stdout, stderr] when either was captured, each
+// a string (null: too long for one; undefined: not captured), else null.
+napi_value WaitSync(napi_env env, pid_t pid, int pidfd, int capture_fds[2], Opened* child_ends, Opened* parent_ends,
+                    double* out) {
   child_ends->CloseAll();  // else the pipes never reach EOF
-  for (int k = 0; k < 2; k++) {
-    if (capture_fds[k] >= 0) parent_ends->Release(capture_fds[k]);  // WaitChildSync closes them
-  }
   const bool captured[2] = {capture_fds[0] >= 0, capture_fds[1] >= 0};
+  for (int k = 0; k < 2; k++) {
+    if (captured[k]) parent_ends->Release(capture_fds[k]);  // WaitChildSync closes them
+  }
   WaitResult res = {};
   std::string outs[2];
   int r = WaitChildSync(pid, pidfd, capture_fds, &res, outs);
   if (pidfd >= 0) close(pidfd);
   const Rusage& ru = res.rusage;
-  const double numbers[] = {r < 0 ? -1.0 : res.status, r < 0 ? -r : 0.0, static_cast<double>(pid), ru.user_us, ru.system_us,
-                            static_cast<double>(ru.max_rss_kb), static_cast<double>(ru.minor_faults),
-                            static_cast<double>(ru.major_faults), static_cast<double>(ru.voluntary_switches),
-                            static_cast<double>(ru.involuntary_switches)};
-  constexpr uint32_t kNumbers = sizeof numbers / sizeof numbers[0];
+  double* o = out + kOutEnds;
+  o[0] = r < 0 ? -1.0 : res.status;
+  o[1] = r < 0 ? -r : 0.0;
+  o[2] = static_cast<double>(pid);
+  o[3] = ru.user_us;
+  o[4] = ru.system_us;
+  o[5] = static_cast<double>(ru.max_rss_kb);
+  o[6] = static_cast<double>(ru.minor_faults);
+  o[7] = static_cast<double>(ru.major_faults);
+  o[8] = static_cast<double>(ru.voluntary_switches);
+  o[9] = static_cast<double>(ru.involuntary_switches);
   napi_value result;
-  napi_create_array_with_length(env, kNumbers + 2, &result);
-  for (uint32_t i = 0; i < kNumbers; i++) {
-    napi_value v;
-    napi_create_double(env, numbers[i], &v);
-    napi_set_element(env, result, i, v);
+  if (!captured[0] && !captured[1]) {
+    napi_get_null(env, &result);
+    return result;
   }
+  napi_create_array_with_length(env, 2, &result);
   for (uint32_t k = 0; k < 2; k++) {
     napi_value s;
     if (!captured[k]) {
@@ -356,7 +365,7 @@ napi_value WaitSync(napi_env env, pid_t pid, int pidfd, int capture_fds[2], Open
       napi_get_and_clear_last_exception(env, &ignored);
       napi_get_null(env, &s);
     }
-    napi_set_element(env, result, kNumbers + k, s);
+    napi_set_element(env, result, k, s);
   }
   return result;
 }
@@ -432,6 +441,7 @@ napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
   req.foreground_terminal = static_cast<int>(IntIn(env, buf[kInForegroundTerminal], "foregroundTerminal", -1, kInt32Max));
   req.parent_death_signal = static_cast<int>(IntIn(env, buf[kInPdeathsig], "pdeathsig", 0, 64));
   uint32_t flags = static_cast<uint32_t>(IntIn(env, buf[kInFlags], "flags", 0, kFlagsAll));
+  if ((flags & kFlagSync) && buf_len < kOutSyncEnd) Throw(env, "buf is too short for runSync's results");
   int engine = static_cast<int>(IntIn(env, buf[kInEngine], "engine", -1, kEngineFork));
   SmallVec<double, 8> groupd;
   req.set_groups = NumbersArg(env, args[6], "groups", kMaxGroups, &groupd);
@@ -578,7 +588,7 @@ napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
   }
   int pidfd = res.pidfd;
   int capture_fds[2] = {capture[0] ? parent_end[1] : -1, capture[1] ? parent_end[2] : -1};
-  if (flags & kFlagSync) return WaitSync(env, res.pid, pidfd, capture_fds, &child_ends, &parent_ends);
+  if (flags & kFlagSync) return WaitSync(env, res.pid, pidfd, capture_fds, &child_ends, &parent_ends, out);
   double token = 0;
   if (pidfd >= 0) {
     if (WatchChild(env, res.pid, pidfd, capture_fds[0], capture_fds[1], &token) == 0) {
