@@ -141,7 +141,9 @@ export function makeCgroup(parent?: string): { dir: string; fd: number } {
   if (parent !== undefined) assertCgroup2Directory(parent);
   const native = requireNative<CgroupNative>('cgroups', 'cgroup');
   let name = `procctl-${process.pid}-${++created}`;
-  for (let attempt = 0, taken = 0; ; attempt++) {
+  let taken = 0;
+  let reparsed = false;
+  for (;;) {
     let mount: Cgroup2Mount | null = null;
     if (parent === undefined) {
       mount = cgroup2MountUnchecked(false);
@@ -153,12 +155,12 @@ export function makeCgroup(parent?: string): { dir: string; fd: number } {
     // still populated at exit stays). Take the next one.
     if (step === 1 && r === -errnoOf('EEXIST') && ++taken < 1000) {
       name = `procctl-${process.pid}-${++created}`;
-      attempt--;
       continue;
     }
     // A failure a moved or unmounted cgroup2 would also give: parse mountinfo
     // again, and try again once if the mount is not the one that was cached.
-    if (mount !== null && attempt === 0 && step !== 2) {
+    if (mount !== null && !reparsed && step !== 2) {
+      reparsed = true;
       const fresh = cgroup2MountUnchecked(true);
       if (fresh === null) throw noVisibleCgroup();
       if (fresh.mountPoint !== mount.mountPoint || fresh.root !== mount.root) continue;

@@ -264,7 +264,7 @@ const OUT_ERRNO = 4;
 const OUT_FD_INDEX = 5;
 const OUT_TOKEN = 6;
 const OUT_ENDS = 8;
-/** runSync's numbers, from OUT_ENDS on: status word, reap errno, pid, then the rusage. */
+/** runSync's numbers (statusFromNumbers), from OUT_ENDS on. */
 const OUT_SYNC = OUT_ENDS;
 const OUT_SYNC_END = OUT_SYNC + 10;
 
@@ -653,24 +653,29 @@ const onChildExits: ExitHandler = (count, outputs) => {
     const child = watching[token];
     if (child === undefined) continue;
     watching[token] = undefined;
-    const errno = r[at + 2]!;
-    if (errno !== 0) {
-      // waitid on our own child failed: someone else reaped it (ECHILD).
-      settleChild(child, new SystemError(errno, 'waitid'), outputs?.[i]);
-      continue;
-    }
-    const rusage: ResourceUsage = {
-      userCPUTime: r[at + 4]!,
-      systemCPUTime: r[at + 5]!,
-      maxRSS: r[at + 6]!,
-      minorPageFault: r[at + 7]!,
-      majorPageFault: r[at + 8]!,
-      voluntaryContextSwitches: r[at + 9]!,
-      involuntaryContextSwitches: r[at + 10]!,
-    };
-    settleChild(child, statusFromWord(r[at + 3]!, r[at + 1]!, rusage), outputs?.[i]);
+    // waitid on our own child failed: someone else reaped it (ECHILD).
+    settleChild(child, statusFromNumbers(r, at + 1), outputs?.[i]);
   }
 };
+
+/**
+ * A reaped child's status from the addon's numbers at r[at] (native
+ * WriteExitNumbers: status word, errno, pid, rusage), or the SystemError of a
+ * reap that failed.
+ */
+function statusFromNumbers(r: Float64Array, at: number): ExitStatus | SystemError {
+  if (r[at + 1] !== 0) return new SystemError(r[at + 1]!, 'waitid');
+  const rusage: ResourceUsage = {
+    userCPUTime: r[at + 3]!,
+    systemCPUTime: r[at + 4]!,
+    maxRSS: r[at + 5]!,
+    minorPageFault: r[at + 6]!,
+    majorPageFault: r[at + 7]!,
+    voluntaryContextSwitches: r[at + 8]!,
+    involuntaryContextSwitches: r[at + 9]!,
+  };
+  return statusFromWord(r[at + 2]!, r[at]!, rusage);
+}
 
 /** Children reaped in this turn whose 'exit' event is due, with their statuses. */
 let exitEvents: Array<Subprocess | ExitStatus> = [];
@@ -1211,18 +1216,8 @@ function syncResult(o: SyncOutcome, out: Float64Array, attrs: SysAttrs | null, o
     closeSysAttrs(attrs, opts);
     if (attrs.cgroupCreated && attrs.cgroupPath !== null) removeWhenEmpty(attrs.cgroupPath);
   }
-  const at = OUT_SYNC;
-  if (out[at + 1] !== 0) throw new SystemError(out[at + 1]!, 'waitid');
-  const rusage: ResourceUsage = {
-    userCPUTime: out[at + 3]!,
-    systemCPUTime: out[at + 4]!,
-    maxRSS: out[at + 5]!,
-    minorPageFault: out[at + 6]!,
-    majorPageFault: out[at + 7]!,
-    voluntaryContextSwitches: out[at + 8]!,
-    involuntaryContextSwitches: out[at + 9]!,
-  };
-  const status = statusFromWord(out[at + 2]!, out[at]!, rusage);
+  const status = statusFromNumbers(out, OUT_SYNC);
+  if (status instanceof SystemError) throw status;
   if (o !== null && o[0] === null) throw stringTooLong('stdout', 'runSync');
   if (o !== null && o[1] === null) throw stringTooLong('stderr', 'runSync');
   return { status, stdout: o?.[0] ?? '', stderr: o?.[1] ?? '' };

@@ -4,6 +4,8 @@
 // in between. See cgroup.h.
 #include "cgroup.h"
 
+#include "proc.h"
+
 #include <cerrno>
 
 #ifdef __linux__
@@ -27,20 +29,8 @@ int OwnCgroupPath(std::string* out) {
   int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      return -e;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > (1u << 20)) break;  // no real file is this long
-  }
-  close(fd);
+  int r = ReadToEndAndClose(fd, &text, 1u << 20);  // no real file is this long
+  if (r < 0) return r;
   size_t at = 0;
   while (at < text.size()) {
     size_t end = text.find('\n', at);

@@ -4,7 +4,9 @@
 
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace procctl {
 
@@ -24,6 +26,10 @@ long PrSetNoNewPrivs();
 long PrGetNoNewPrivs();         // 0 or 1
 long PrSetName(const char* name);
 long PrGetName(char out[17]);   // NUL-terminated, at most 15 bytes of name
+
+// Reads `fd` to EOF (retrying EINTR) into *out, at most `limit` bytes, and
+// closes it. 0, or -errno of a failed read.
+int ReadToEndAndClose(int fd, std::string* out, size_t limit = static_cast<size_t>(-1));
 
 // File descriptor flags.
 long FdGetCloexec(int fd);      // 0 or 1

@@ -17,6 +17,24 @@ long SysGetpgid(pid_t pid) { return Ret(getpgid(pid)); }
 // _exit(2), not exit(3): no atexit handlers, no stdio flush, no Node AtExit hooks.
 void SysExit(int code) { _exit(code); }
 
+int ReadToEndAndClose(int fd, std::string* out, size_t limit) {
+  out->clear();
+  char buf[4096];
+  while (out->size() < limit) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return -err;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return 0;
+}
+
 long FdGetCloexec(int fd) {
   int flags = fcntl(fd, F_GETFD);
   if (flags < 0) return -errno;

@@ -73,10 +73,8 @@ enum Out : int {
   kOutFdIndex,
   kOutToken,  // > 0: the watcher reports the exit (spawnSetExitHandler); 0: JS waits
   kOutEnds = 8,  // kOutEnds + i: the parent's end for fds[i], or -1
-  // runSync (kFlagSync), from kOutEnds on instead: status word, errno of the
-  // reap, pid, then the rusage numbers (userUs, systemUs, maxRssKb, minorFaults,
-  // majorFaults, voluntarySwitches, involuntarySwitches).
-  kOutSyncEnd = kOutEnds + 10,
+  // runSync (kFlagSync), from kOutEnds on instead: WriteExitNumbers (spawn_watch.h).
+  kOutSyncEnd = kOutEnds + static_cast<int>(kExitNumbers),
 };
 
 [[noreturn]] void Throw(napi_env env, const std::string& what, bool range = false) {
@@ -338,35 +336,14 @@ napi_value WaitSync(napi_env env, pid_t pid, int pidfd, int capture_fds[2], Open
   std::string outs[2];
   int r = WaitChildSync(pid, pidfd, capture_fds, &res, outs);
   if (pidfd >= 0) close(pidfd);
-  const Rusage& ru = res.rusage;
-  double* o = out + kOutEnds;
-  o[0] = r < 0 ? -1.0 : res.status;
-  o[1] = r < 0 ? -r : 0.0;
-  o[2] = static_cast<double>(pid);
-  o[3] = ru.user_us;
-  o[4] = ru.system_us;
-  o[5] = static_cast<double>(ru.max_rss_kb);
-  o[6] = static_cast<double>(ru.minor_faults);
-  o[7] = static_cast<double>(ru.major_faults);
-  o[8] = static_cast<double>(ru.voluntary_switches);
-  o[9] = static_cast<double>(ru.involuntary_switches);
+  WriteExitNumbers(out + kOutEnds, -r, pid, res);
   napi_value result;
   if (!captured[0] && !captured[1]) {
     napi_get_null(env, &result);
     return result;
   }
   napi_create_array_with_length(env, 2, &result);
-  for (uint32_t k = 0; k < 2; k++) {
-    napi_value s;
-    if (!captured[k]) {
-      napi_get_undefined(env, &s);
-    } else if (outs[k].size() > kMaxRunStringBytes || napi_create_string_utf8(env, outs[k].data(), outs[k].size(), &s) != napi_ok) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-      napi_get_null(env, &s);
-    }
-    napi_set_element(env, result, k, s);
-  }
+  for (uint32_t k = 0; k < 2; k++) napi_set_element(env, result, k, RunOutputValue(env, captured[k], &outs[k]));
   return result;
 }
 

@@ -82,7 +82,7 @@ namespace {
 constexpr int kEventsPerWake = 256;
 // Doubles per finished child in the records array: token, status, errno, pid,
 // then the seven rusage fields.
-constexpr size_t kRecordSize = 11;
+constexpr size_t kRecordSize = 1 + kExitNumbers;  // the token, then WriteExitNumbers
 
 #ifdef __linux__
 
@@ -195,6 +195,37 @@ void ReadPipe(Watcher* w, Child* c, int which, uint32_t events) {
   // The per-wake bound: the rest comes on the next turn.
 }
 
+}  // namespace
+
+void WriteExitNumbers(double* to, int err, pid_t pid, const WaitResult& res) {
+  const Rusage& ru = res.rusage;
+  to[0] = err == 0 ? res.status : -1;
+  to[1] = err;
+  to[2] = pid;
+  to[3] = ru.user_us;
+  to[4] = ru.system_us;
+  to[5] = static_cast<double>(ru.max_rss_kb);
+  to[6] = static_cast<double>(ru.minor_faults);
+  to[7] = static_cast<double>(ru.major_faults);
+  to[8] = static_cast<double>(ru.voluntary_switches);
+  to[9] = static_cast<double>(ru.involuntary_switches);
+}
+
+napi_value RunOutputValue(napi_env env, bool captured, std::string* bytes) {
+  napi_value s;
+  if (!captured) {
+    napi_get_undefined(env, &s);
+  } else if (bytes->size() > kMaxRunStringBytes || napi_create_string_utf8(env, bytes->data(), bytes->size(), &s) != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    napi_get_null(env, &s);
+  }
+  std::string().swap(*bytes);  // the bytes are in the string now
+  return s;
+}
+
+namespace {
+
 // Hands one wake-up's finished children to JS: their numbers in the records
 // array JS gave (kRecordSize doubles each), run()'s output as strings. One call
 // into JS for all of them, inside one callback scope.
@@ -207,18 +238,8 @@ void Deliver(napi_env env, napi_value handler, napi_value resource, napi_async_c
   for (size_t i = 0; i < done.size(); i++) {
     Done& d = done[i];
     double* r = records + i * kRecordSize;
-    const Rusage& ru = d.res.rusage;
     r[0] = d.token;
-    r[1] = d.err == 0 ? d.res.status : -1;
-    r[2] = d.err;
-    r[3] = d.res.pid;
-    r[4] = ru.user_us;
-    r[5] = ru.system_us;
-    r[6] = static_cast<double>(ru.max_rss_kb);
-    r[7] = static_cast<double>(ru.minor_faults);
-    r[8] = static_cast<double>(ru.major_faults);
-    r[9] = static_cast<double>(ru.voluntary_switches);
-    r[10] = static_cast<double>(ru.involuntary_switches);
+    WriteExitNumbers(r + 1, d.err, d.res.pid, d.res);
     if (!d.capture[0] && !d.capture[1]) continue;
     // run()'s output: [stdout, stderr] at the child's index, each a string,
     // null when too long for one, undefined when not captured.
@@ -227,19 +248,7 @@ void Deliver(napi_env env, napi_value handler, napi_value resource, napi_async_c
     if (!is_array) napi_create_array_with_length(env, done.size(), &outputs);
     napi_value pair;
     napi_create_array_with_length(env, 2, &pair);
-    for (uint32_t k = 0; k < 2; k++) {
-      napi_value s;
-      if (!d.capture[k]) {
-        napi_get_undefined(env, &s);
-      } else if (d.out[k].size() > kMaxRunStringBytes ||
-                 napi_create_string_utf8(env, d.out[k].data(), d.out[k].size(), &s) != napi_ok) {
-        napi_value ignored;
-        napi_get_and_clear_last_exception(env, &ignored);
-        napi_get_null(env, &s);
-      }
-      napi_set_element(env, pair, k, s);
-      std::string().swap(d.out[k]);  // the bytes are in the string now
-    }
+    for (uint32_t k = 0; k < 2; k++) napi_set_element(env, pair, k, RunOutputValue(env, d.capture[k], &d.out[k]));
     napi_set_element(env, outputs, static_cast<uint32_t>(i), pair);
   }
   napi_value args[2];

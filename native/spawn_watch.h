@@ -6,13 +6,28 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <sys/types.h>
+
+#include "proc.h"
 
 namespace procctl {
 
 // The longest output run() and runSync() hand over as one string: V8's limit
 // for a one-byte string (2^29 - 24); a longer one is null and JS says why.
 constexpr size_t kMaxRunStringBytes = (size_t{1} << 29) - 24;
+
+// A reaped child's numbers as JS reads them (lib/spawn.ts statusFromNumbers):
+// the raw status word (-1 when the reap failed), the reap's errno (0: none), the
+// pid, then the rusage: userUs, systemUs, maxRssKb, minorFaults, majorFaults,
+// voluntarySwitches, involuntarySwitches. The exit watcher writes them after a
+// token, runSync into the request's buffer.
+constexpr size_t kExitNumbers = 10;
+void WriteExitNumbers(double* to, int err, pid_t pid, const WaitResult& res);
+
+// run()'s and runSync()'s output as JS gets it: a string, null when `bytes` is
+// too long for one, undefined when nothing was captured. Empties `bytes`.
+napi_value RunOutputValue(napi_env env, bool captured, std::string* bytes);
 
 // Registers a started child with the watcher of this environment: its pidfd
 // and, for run(), the parent's (non-blocking) read ends of its stdout and stderr

@@ -181,21 +181,7 @@ int Walk::Open(const char* path, int flags) {
 int Walk::ReadFile(const char* path, std::string* out) {
   int fd = Open(path, O_RDONLY);
   if (fd < 0) return fd;
-  out->clear();
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return -err;
-    }
-    if (n == 0) break;
-    out->append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return 0;
+  return ReadToEndAndClose(fd, out);
 }
 
 int Walk::ReadStat(pid_t pid, ProcStat* out) {
