@@ -195,37 +195,6 @@ void ReadPipe(Watcher* w, Child* c, int which, uint32_t events) {
   // The per-wake bound: the rest comes on the next turn.
 }
 
-}  // namespace
-
-void WriteExitNumbers(double* to, int err, pid_t pid, const WaitResult& res) {
-  const Rusage& ru = res.rusage;
-  to[0] = err == 0 ? res.status : -1;
-  to[1] = err;
-  to[2] = pid;
-  to[3] = ru.user_us;
-  to[4] = ru.system_us;
-  to[5] = static_cast<double>(ru.max_rss_kb);
-  to[6] = static_cast<double>(ru.minor_faults);
-  to[7] = static_cast<double>(ru.major_faults);
-  to[8] = static_cast<double>(ru.voluntary_switches);
-  to[9] = static_cast<double>(ru.involuntary_switches);
-}
-
-napi_value RunOutputValue(napi_env env, bool captured, std::string* bytes) {
-  napi_value s;
-  if (!captured) {
-    napi_get_undefined(env, &s);
-  } else if (bytes->size() > kMaxRunStringBytes || napi_create_string_utf8(env, bytes->data(), bytes->size(), &s) != napi_ok) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
-    napi_get_null(env, &s);
-  }
-  std::string().swap(*bytes);  // the bytes are in the string now
-  return s;
-}
-
-namespace {
-
 // Hands one wake-up's finished children to JS: their numbers in the records
 // array JS gave (kRecordSize doubles each), run()'s output as strings. One call
 // into JS for all of them, inside one callback scope.
@@ -470,6 +439,34 @@ Napi::Value WatchRef(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+// Portable: runSync uses them on every platform, the exit watcher on Linux.
+void WriteExitNumbers(double* to, int err, pid_t pid, const WaitResult& res) {
+  const Rusage& ru = res.rusage;
+  to[0] = err == 0 ? res.status : -1;
+  to[1] = err;
+  to[2] = pid;
+  to[3] = ru.user_us;
+  to[4] = ru.system_us;
+  to[5] = static_cast<double>(ru.max_rss_kb);
+  to[6] = static_cast<double>(ru.minor_faults);
+  to[7] = static_cast<double>(ru.major_faults);
+  to[8] = static_cast<double>(ru.voluntary_switches);
+  to[9] = static_cast<double>(ru.involuntary_switches);
+}
+
+napi_value RunOutputValue(napi_env env, bool captured, std::string* bytes) {
+  napi_value s;
+  if (!captured) {
+    napi_get_undefined(env, &s);
+  } else if (bytes->size() > kMaxRunStringBytes || napi_create_string_utf8(env, bytes->data(), bytes->size(), &s) != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    napi_get_null(env, &s);
+  }
+  std::string().swap(*bytes);  // the bytes are in the string now
+  return s;
+}
 
 int WatchChild(napi_env env, pid_t pid, int pidfd, int out_fd, int err_fd, double* token) {
 #ifdef __linux__
