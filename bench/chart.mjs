@@ -21,6 +21,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 function colour(peer) {
   if (peer.id === 'c') return '#8a8f98';
+  if (peer.reference) return '#c5c8ce';
   if (peer.procctl) return peer.extra ? '#f4a259' : '#e4572e';
   return '#4c78a8';
 }

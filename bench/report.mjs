@@ -4,10 +4,10 @@
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Columns in table order: C, the other peers, then procctl (main build first). */
+/** Columns in table order: C, the references beside it, the other peers, then procctl (main build first). */
 export function columns(report) {
-  const c = report.peers.filter((p) => p.id === 'c');
-  const others = report.peers.filter((p) => p.id !== 'c' && !p.procctl);
+  const c = report.peers.filter((p) => p.id === 'c' || p.reference);
+  const others = report.peers.filter((p) => p.id !== 'c' && !p.reference && !p.procctl);
   const procctl = report.peers.filter((p) => p.procctl).sort((a, b) => Number(a.extra) - Number(b.extra));
   return [...c, ...others, ...procctl];
 }
@@ -33,7 +33,8 @@ function table(report, pick) {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const row of report.workloads) {
     const vals = cols.map((p) => (row.results[p.id] ? pick(row.results[p.id]) : null));
-    const best = Math.min(...vals.filter((v) => v !== null));
+    // A reference (procctl's system calls from C) is no runtime a user could pick.
+    const best = Math.min(...vals.filter((v, i) => v !== null && !cols[i].reference));
     const c = row.results.c ? pick(row.results.c) : null;
     const cells = vals.map((v, i) => {
       if (v === null) return cols[i].id === 'bun-spawnSync' && row.mode === 'conc' ? 'n/a' : '-';

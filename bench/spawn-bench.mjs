@@ -150,6 +150,17 @@ function findPeers() {
     throw new Error('could not build bench/peers/posix_spawn.c');
   }
   peers.push({ id: 'c', label: 'C posix_spawn', argv: [cExe], version: firstLine(cc, ['--version']) });
+  // procctl's own system calls from C (its hardening included, no Node): what is
+  // left of procctl's time above it is Node's and the addon's. A reference, not a
+  // contender: it is neither ranked nor marked best.
+  if (process.platform !== 'linux') {
+    skip('c-floor', 'procctl_floor.c is the floor of the Linux engine');
+  } else {
+    const floorExe = path.join(buildDir, 'procctl_floor');
+    if (build({ name: 'c-floor' }, cc, ['-O2', '-o', floorExe, path.join(peersDir, 'procctl_floor.c')])) {
+      peers.push({ id: 'c-floor', label: "C, procctl's system calls", argv: [floorExe], version: firstLine(cc, ['--version']), extra: true, reference: true });
+    } else skipped.push({ id: 'c-floor', why: 'build failed' });
+  }
 
   const dist = path.join(root, 'dist', 'index.js');
   if (!fs.existsSync(dist)) throw new Error('dist/index.js is missing: run `npm ci` (or `npm run build`) first');
@@ -410,7 +421,7 @@ async function main() {
     settings: { seqN: SEQ_N, budgetMs: BUDGET_MS, concN: CONC_N, bigMb: BIG_MB },
     machine: machine(peers),
     loadAverage: { before: loadBefore, after: loadAfter },
-    peers: peers.map(({ id, label, procctl, extra }) => ({ id, label, procctl: !!procctl, extra: !!extra })),
+    peers: peers.map(({ id, label, procctl, extra, reference }) => ({ id, label, procctl: !!procctl, extra: !!extra, reference: !!reference })),
     skipped,
     workloads: summarize(peers, workloads, samples),
     memory,

@@ -1,0 +1,312 @@
+/* procctl's floor: the system calls procctl's Linux spawn makes, from C, with no
+ * JavaScript, no Node and no addon around them. What it costs is what the kernel
+ * charges for procctl's way of spawning (its hardening included); what procctl
+ * takes above it is Node's and the addon's share.
+ *
+ *   procctl_floor MODE N HEAP_MB BUDGET_MS
+ *
+ * The peer contract of bench/peers/ (see posix_spawn.c). Per child, as
+ * native/spawn_linux.cc and native/spawn_child.cc do it:
+ *   parent: every source fd checked open (fcntl F_GETFD); for run()'s capture,
+ *     /dev/null and two close-on-exec pipes; all signals blocked; clone with
+ *     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_FILES on a stack kept for
+ *     the life of the process; the mask restored; with a credential change the
+ *     dumpable flag of the shared mm read before and put back after.
+ *   child: every signal but SIGKILL/SIGSTOP back to SIG_DFL; its own fd table
+ *     (close_range UNSHARE above the highest fd it uses); the fd remap; every
+ *     other fd close-on-exec; with the drop, the /dev/tty check, setgroups,
+ *     setresgid, setresuid, the ambient set cleared, capset to nothing and
+ *     capget to confirm it; an empty signal mask; execve.
+ *   parent again: poll on the pidfd (and the pipes, read to EOF), waitid
+ *     P_PIDFD with rusage, close. conc: the pidfds in one epoll set, as the
+ *     addon's exit watcher holds them, each removed and closed once reaped.
+ * The parent ignores SIGPIPE, as Node does, so the child's reset has a
+ * disposition to undo. Linux only (it is the floor of the Linux engine). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#define UNSHARE_RANGE (1U << 1)
+#define CLOEXEC_RANGE (1U << 2)
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+extern char **environ;
+
+enum { NOBODY = 65534, CHUNK = 64 << 20, PAGE = 4096, STACK = 256 << 10 };
+
+static void die(const char *what, int err) {
+  fprintf(stderr, "procctl_floor peer: %s: %s\n", what, strerror(err));
+  exit(1);
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static long status_kb(const char *field) {
+  char line[256];
+  long kb = -1;
+  size_t len = strlen(field);
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, field, len) == 0 && line[len] == ':') kb = strtol(line + len + 1, NULL, 10);
+  fclose(f);
+  return kb;
+}
+
+static void grow_heap(long mb) {
+  while (status_kb("VmRSS") < mb * 1024) {
+    char *p = malloc(CHUNK);
+    if (!p) die("malloc", ENOMEM);
+    for (size_t i = 0; i < CHUNK; i += PAGE) p[i] = 1; /* held on purpose */
+  }
+}
+
+/* What the child reads: its program, the fds for 0..2 (-1: keep the caller's
+ * own, made inheritable), whether to drop, and where to report a failure. */
+struct job {
+  char *const *argv;
+  int src[3];
+  int drop;
+  int fail_errno;
+};
+
+static char child_stack[STACK] __attribute__((aligned(16)));
+
+static int child_main(void *arg) {
+  struct job *j = arg;
+  unsigned long dfl[4] = {0, 0, 0, 0};
+  for (int sig = 1; sig <= 64; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
+  int keep = 3;
+  for (int i = 0; i < 3; i++)
+    if (j->src[i] >= keep) keep = j->src[i] + 1;
+  long r = syscall(SYS_close_range, keep, ~0U, UNSHARE_RANGE);
+  /* every source is above 2 here, so no dup3 overwrites one still to be used */
+  for (int i = 0; r >= 0 && i < 3; i++)
+    r = j->src[i] < 0 ? syscall(SYS_fcntl, i, F_SETFD, 0) : syscall(SYS_dup3, j->src[i], i, 0);
+  if (r >= 0) r = syscall(SYS_close_range, 3, ~0U, CLOEXEC_RANGE);
+  if (r == 0 && j->drop) {
+    long tty = syscall(SYS_openat, AT_FDCWD, "/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+    if (tty >= 0) syscall(SYS_close, tty); /* a terminal to guard: not in this bench */
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct caps[2];
+    memset(caps, 0, sizeof caps);
+    if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, NOBODY, NOBODY, NOBODY) < 0 ||
+        syscall(SYS_setresuid, NOBODY, NOBODY, NOBODY) < 0 ||
+        syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+        syscall(SYS_capset, &hdr, caps) < 0 || syscall(SYS_capget, &hdr, caps) < 0 || caps[0].permitted != 0)
+      r = -1;
+  }
+  uint64_t none = 0;
+  if (r == 0) r = syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+  if (r == 0) syscall(SYS_execve, j->argv[0], j->argv, environ);
+  j->fail_errno = errno ? errno : EINVAL; /* shared memory: the parent reads it */
+  syscall(SYS_exit_group, 127);
+  return 127;
+}
+
+/* Starts one child; returns its pidfd. */
+static int start(struct job *j) {
+  for (int i = 0; i < 3; i++)
+    if (fcntl(j->src[i] < 0 ? i : j->src[i], F_GETFD) < 0) die("source fd", errno);
+  int dumpable = j->drop ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : -1;
+  sigset_t all, old;
+  sigfillset(&all);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+  int pidfd = -1;
+  j->fail_errno = 0;
+  long pid = clone(child_main, child_stack + STACK, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_FILES | SIGCHLD, j,
+                   &pidfd);
+  int clone_errno = errno;
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+  if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+  if (pid < 0) die("clone", clone_errno);
+  if (j->fail_errno != 0) die("child", j->fail_errno);
+  return pidfd;
+}
+
+static void reap(int pidfd) {
+  siginfo_t info;
+  struct rusage ru;
+  memset(&info, 0, sizeof info);
+  if (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | WNOHANG, &ru) < 0) die("waitid", errno);
+  if (info.si_pid == 0) die("waitid: not exited", EAGAIN);
+  if (info.si_code != CLD_EXITED || info.si_status != 0) die("child failed", EINVAL);
+  close(pidfd);
+}
+
+static void run_wait(char *const argv[], int drop) {
+  struct job j = {argv, {-1, -1, -1}, drop, 0};
+  int pidfd = start(&j);
+  struct pollfd p = {pidfd, POLLIN, 0};
+  while (poll(&p, 1, -1) < 0)
+    if (errno != EINTR) die("poll", errno);
+  reap(pidfd);
+}
+
+/* run()'s capture: stdin /dev/null, stdout and stderr on pipes read to EOF. */
+static const char *capture(char *const argv[], int drop) {
+  static char out[8192];
+  char err[512];
+  size_t lens[2] = {0, 0};
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int po[2], pe[2];
+  if (null_fd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipes", errno);
+  struct job j = {argv, {null_fd, po[1], pe[1]}, drop, 0};
+  int pidfd = start(&j);
+  close(null_fd);
+  close(po[1]);
+  close(pe[1]);
+  struct pollfd p[3] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}, {pidfd, POLLIN, 0}};
+  int open_pipes = 2, exited = 0;
+  while (open_pipes > 0 || !exited) {
+    if (poll(p, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll", errno);
+    }
+    for (int k = 0; k < 2; k++) {
+      if (p[k].fd < 0 || !p[k].revents) continue;
+      char *buf = k == 0 ? out : err;
+      size_t cap = k == 0 ? sizeof out : sizeof err;
+      ssize_t r = read(p[k].fd, buf + lens[k], cap - 1 - lens[k]);
+      if (r > 0) {
+        lens[k] += (size_t)r;
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      close(p[k].fd);
+      p[k].fd = -1;
+      open_pipes--;
+    }
+    if (p[2].fd >= 0 && p[2].revents) {
+      exited = 1;
+      p[2].fd = -1;
+    }
+  }
+  reap(pidfd);
+  out[lens[0]] = 0;
+  return out;
+}
+
+/* n children at once, their pidfds in one epoll set, each reaped as it ends. */
+static void concurrent(char *const argv[], int n) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) die("epoll_create1", errno);
+  for (int i = 0; i < n; i++) {
+    struct job j = {argv, {-1, -1, -1}, 0, 0};
+    int pidfd = start(&j);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = pidfd};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev) < 0) die("epoll_ctl", errno);
+  }
+  struct epoll_event evs[64];
+  for (int left = n; left > 0;) {
+    int k = epoll_wait(ep, evs, 64, -1);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) die("epoll_wait", errno);
+    for (int i = 0; i < k; i++) {
+      epoll_ctl(ep, EPOLL_CTL_DEL, evs[i].data.fd, NULL);
+      reap(evs[i].data.fd);
+      left--;
+    }
+  }
+  close(ep);
+}
+
+static void verify_drop(void) {
+  char *argv[] = {"/bin/cat", "/proc/self/status", NULL};
+  const char *s = capture(argv, 1);
+  const char *gr = strstr(s, "\nGroups:");
+  if (!strstr(s, "\nUid:\t65534\t65534\t65534\t65534\n") || !strstr(s, "\nGid:\t65534\t65534\t65534\t65534\n") || !gr ||
+      strspn(gr + 8, " \t") != strcspn(gr + 8, "\n"))
+    die("drop not applied", EPERM);
+}
+
+static int by_value(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s seq|drop|conc|capture N HEAP_MB BUDGET_MS\n", argv[0]);
+    return 2;
+  }
+  const char *mode = argv[1];
+  int n = atoi(argv[2]);
+  int64_t budget = (int64_t)atol(argv[4]) * 1000000;
+  int drop = strcmp(mode, "drop") == 0, conc = strcmp(mode, "conc") == 0, cap = strcmp(mode, "capture") == 0;
+  if (!drop && !conc && !cap && strcmp(mode, "seq") != 0) die(mode, EINVAL);
+  if (n < 1) die("N", EINVAL);
+  char *true_argv[] = {"/bin/true", NULL};
+  char *echo_argv[] = {"/bin/echo", "hello", NULL};
+  signal(SIGPIPE, SIG_IGN);
+
+  grow_heap(atol(argv[3]));
+  long rss = status_kb("VmRSS");
+  if (drop) verify_drop();
+
+  int64_t *times = calloc((size_t)n, sizeof *times);
+  if (!times) die("calloc", ENOMEM);
+  int done = 0;
+  int64_t t0, total;
+  if (conc) {
+    t0 = now_ns();
+    concurrent(true_argv, n);
+    total = now_ns() - t0;
+    done = n;
+  } else {
+    int64_t w0 = now_ns();
+    for (int i = 0; i < 10 && now_ns() - w0 < budget / 4; i++) {
+      if (cap) capture(echo_argv, 0);
+      else run_wait(true_argv, drop);
+    }
+    t0 = now_ns();
+    while (done < n) {
+      int64_t a = now_ns();
+      if (cap) {
+        if (strcmp(capture(echo_argv, 0), "hello\n") != 0) die("unexpected output", EINVAL);
+      } else {
+        run_wait(true_argv, drop);
+      }
+      int64_t b = now_ns();
+      times[done++] = b - a;
+      if (b - t0 > budget && done >= 3) break;
+    }
+    total = now_ns() - t0;
+  }
+  qsort(times, (size_t)done, sizeof *times, by_value);
+  printf("{\"mode\":\"%s\",\"n\":%d,\"totalNs\":%lld,\"medianNs\":%lld,\"rssKb\":%ld,\"hwmKb\":%ld}\n", mode, done,
+         (long long)total, conc ? (long long)total : (long long)times[done / 2], rss, status_kb("VmHWM"));
+  return 0;
+}
