@@ -108,6 +108,10 @@ struct SpawnRequest {
   // drop so the new program cannot push input into that terminal (TIOCSTI).
   bool drop_privileges;
   bool guard_terminal;
+  // The caller reaps by pid and polls nothing (runSync without capture): no
+  // pidfd is made (CLONE_PIDFD's file, pidfd_open), since a blocking wait4 on
+  // its own unreaped child needs none.
+  bool no_pidfd;
 
   // Capabilities. set_ambient: after the uid change keep exactly `ambient_caps`
   // (a mask of CAP_* bits) in the inheritable, permitted, effective and ambient

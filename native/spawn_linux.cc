@@ -236,9 +236,12 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     in_cgroup.set_cgroup = false;
     ChildContext ctx3 = {req.set_cgroup ? &in_cgroup : &req, &err, -1, -1, g_share_files};
     CloneArgs args = {};
-    args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | req.namespace_flags;
+    args.flags = CLONE_VM | CLONE_VFORK | req.namespace_flags;
     if (g_share_files) args.flags |= CLONE_FILES;
-    args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    if (!req.no_pidfd) {
+      args.flags |= CLONE_PIDFD;
+      args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    }
     args.exit_signal = SIGCHLD;
     args.stack = reinterpret_cast<uint64_t>(g_stack) + kGuard;
     args.stack_size = kStackSize;
@@ -270,8 +273,9 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     int flags = ns_flags;
     if (JoinThenCgroupNamespace(&joining)) flags &= ~CLONE_NEWCGROUP;
     pidfd = -1;
-    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, &ctxj, &pidfd);
-    if (pid < 0 && errno == EINVAL) {  // kernel < 5.2: no CLONE_PIDFD
+    const int pidfd_flag = req.no_pidfd ? 0 : CLONE_PIDFD;
+    pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | pidfd_flag | SIGCHLD | flags, &ctxj, &pidfd);
+    if (pid < 0 && errno == EINVAL && pidfd_flag != 0) {  // kernel < 5.2: no CLONE_PIDFD
       pidfd = -1;
       pid = clone(SpawnChildEntry, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD | flags, &ctxj);
     }
@@ -300,7 +304,7 @@ int SpawnProcess(const SpawnRequest& req, int engine, SpawnResult* result) {
     return static_cast<int>(pid);
   }
 
-  if (pidfd < 0) {
+  if (pidfd < 0 && !req.no_pidfd) {
     long fd = syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0);
     pidfd = fd >= 0 ? static_cast<int>(fd) : -1;
   }

@@ -239,7 +239,7 @@ int SpawnFork(const SpawnRequest& req, SpawnResult* result) {
 #ifdef __linux__
   // The namespace path is chosen by spawn itself, not by a caller asking for
   // the fork engine: give it a pidfd, as the clone engines have.
-  if (user_ns) {
+  if (user_ns && !req.no_pidfd) {
     long fd = syscall(SYS_pidfd_open, pid, 0);
     result->pidfd = fd >= 0 ? static_cast<int>(fd) : -1;
   }

@@ -97,6 +97,30 @@ describe('runSync', () => {
     expect(lines).toMatch(/WEXITSTATUS\(s\) == 5\}\], 0,/);
   });
 
+  it('the clone engine makes a pidfd only when there is a pipe to read: with nothing captured it reaps with one blocking wait4', async () => {
+    const file = path.join(tmp, 'pidfdonlyforpipes.cjs');
+    fs.writeFileSync(file, `const p = require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))});
+      const quiet = p.runSync('sh', ['-c', 'sleep 0.05; exit 6'], { stdio: 'ignore' });
+      const dropped = p.runSync('sh', ['-c', 'sleep 0.05; exit 7'], { stdio: 'inherit', user: 65534, group: 65534, groups: [] });
+      const r = p.runSync('sh', ['-c', 'printf out; sleep 0.05; exit 8']);
+      console.log(JSON.stringify({ quiet: quiet.status.exitCode, dropped: dropped.status.exitCode, r: [r.stdout, r.status.exitCode] }));`);
+    const log = path.join(tmp, 'strace-auto.log');
+    // Only Node's main thread (no -f), so no line is split by another process's.
+    const r = await run('strace', ['-qq', '-o', log, '-e', 'trace=clone3,wait4,waitid', process.execPath, file],
+      { cwd: ROOT, env: { ...process.env, PROCCTL_SPAWN_ENGINE: 'auto' }, timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ quiet: 6, dropped: 7, r: ['out', 8] });
+    const lines = fs.readFileSync(log, 'utf8').split('\n');
+    // The three spawns: CLONE_VFORK clones, only the capturing one with CLONE_PIDFD.
+    const clones = lines.filter((l) => /clone3\(\{flags=[^}]*CLONE_VFORK/.test(l));
+    expect(clones).toHaveLength(3);
+    expect(clones.map((l) => l.includes('CLONE_PIDFD'))).toEqual([false, false, true]);
+    // Exit 6 and 7 come back from a blocking wait4 (no WNOHANG), exit 8 from waitid on the pidfd.
+    expect(lines.some((l) => /wait4\(\d+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 6\}\], 0,/.test(l))).toBe(true);
+    expect(lines.some((l) => /wait4\(\d+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 7\}\], 0,/.test(l))).toBe(true);
+    expect(lines.some((l) => /waitid\(P_PIDFD, \d+, \{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=\d+, si_uid=\d+, si_status=8,/.test(l))).toBe(true);
+  });
+
   it('a child that cannot start throws the SystemError spawn() gives; what needs the event loop is refused before anything runs', () => {
     expect(() => p.runSync('/nonexistent/procctl-x')).toThrow(expect.objectContaining({ code: 'ENOENT', stage: 'exec' }));
     const fdsBefore = [...openFds('self').keys()];
