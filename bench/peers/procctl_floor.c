@@ -17,9 +17,12 @@
  *     other fd close-on-exec; with the drop, the /dev/tty check, setgroups,
  *     setresgid, setresuid, the ambient set cleared, capset to nothing and
  *     capget to confirm it; an empty signal mask; execve.
- *   parent again: poll on the pidfd (and the pipes, read to EOF), waitid
- *     P_PIDFD with rusage, close. conc: the pidfds in one epoll set, as the
- *     addon's exit watcher holds them, each removed and closed once reaped.
+ *   parent again, as runSync() waits: with nothing to read, no pidfd (the
+ *     clone goes without CLONE_PIDFD) and one blocking wait4 with rusage; for
+ *     run()'s capture, poll on the pidfd and the pipes (read to EOF), waitid
+ *     P_PIDFD with rusage, close. conc, as spawn()'s exit watcher: the pidfds in
+ *     one epoll set, each removed and closed once reaped. (spawn() makes and
+ *     watches a pidfd for every child, which this floor's seq and drop do not.)
  * The parent ignores SIGPIPE, as Node does, so the child's reset has a
  * disposition to undo. Linux only (it is the floor of the Linux engine). */
 #define _GNU_SOURCE
@@ -98,6 +101,7 @@ struct job {
   char *const *argv;
   int src[3];
   int drop;
+  int want_pidfd;
   int fail_errno;
 };
 
@@ -136,7 +140,7 @@ static int child_main(void *arg) {
   return 127;
 }
 
-/* Starts one child; returns its pidfd. */
+/* Starts one child; returns its pidfd, or minus its pid without one. */
 static int start(struct job *j) {
   for (int i = 0; i < 3; i++)
     if (fcntl(j->src[i] < 0 ? i : j->src[i], F_GETFD) < 0) die("source fd", errno);
@@ -146,14 +150,14 @@ static int start(struct job *j) {
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
   int pidfd = -1;
   j->fail_errno = 0;
-  long pid = clone(child_main, child_stack + STACK, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_FILES | SIGCHLD, j,
-                   &pidfd);
+  long pid = clone(child_main, child_stack + STACK,
+                   CLONE_VM | CLONE_VFORK | (j->want_pidfd ? CLONE_PIDFD : 0) | CLONE_FILES | SIGCHLD, j, &pidfd);
   int clone_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
   if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
   if (pid < 0) die("clone", clone_errno);
   if (j->fail_errno != 0) die("child", j->fail_errno);
-  return pidfd;
+  return j->want_pidfd ? pidfd : -(int)pid;
 }
 
 static void reap(int pidfd) {
@@ -167,12 +171,15 @@ static void reap(int pidfd) {
 }
 
 static void run_wait(char *const argv[], int drop) {
-  struct job j = {argv, {-1, -1, -1}, drop, 0};
-  int pidfd = start(&j);
-  struct pollfd p = {pidfd, POLLIN, 0};
-  while (poll(&p, 1, -1) < 0)
-    if (errno != EINTR) die("poll", errno);
-  reap(pidfd);
+  struct job j = {argv, {-1, -1, -1}, drop, 0, 0};
+  pid_t pid = -start(&j);
+  int status;
+  struct rusage ru;
+  pid_t got;
+  while ((got = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR) {
+  }
+  if (got != pid) die("wait4", errno);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("child failed", EINVAL);
 }
 
 /* run()'s capture: stdin /dev/null, stdout and stderr on pipes read to EOF. */
@@ -183,7 +190,7 @@ static const char *capture(char *const argv[], int drop) {
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int po[2], pe[2];
   if (null_fd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipes", errno);
-  struct job j = {argv, {null_fd, po[1], pe[1]}, drop, 0};
+  struct job j = {argv, {null_fd, po[1], pe[1]}, drop, 1, 0};
   int pidfd = start(&j);
   close(null_fd);
   close(po[1]);
@@ -224,7 +231,7 @@ static void concurrent(char *const argv[], int n) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1", errno);
   for (int i = 0; i < n; i++) {
-    struct job j = {argv, {-1, -1, -1}, 0, 0};
+    struct job j = {argv, {-1, -1, -1}, 0, 1, 0};
     int pidfd = start(&j);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = pidfd};
     if (epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev) < 0) die("epoll_ctl", errno);
