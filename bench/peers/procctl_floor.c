@@ -5,7 +5,7 @@
  *
  *   procctl_floor MODE N HEAP_MB BUDGET_MS
  *
- * The peer contract of bench/peers/ (see posix_spawn.c). Per child, as
+ * The peer contract of bench/peers/ (c_peer.h). Per child, as
  * native/spawn_linux.cc and native/spawn_child.cc do it:
  *   parent: every source fd checked open (fcntl F_GETFD); for run()'s capture,
  *     /dev/null and two close-on-exec pipes; all signals blocked; clone with
@@ -26,23 +26,19 @@
  * The parent ignores SIGPIPE, as Node does, so the child's reset has a
  * disposition to undo. Linux only (it is the floor of the Linux engine). */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "c_peer.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -62,38 +58,7 @@
 
 extern char **environ;
 
-enum { NOBODY = 65534, CHUNK = 64 << 20, PAGE = 4096, STACK = 256 << 10 };
-
-static void die(const char *what, int err) {
-  fprintf(stderr, "procctl_floor peer: %s: %s\n", what, strerror(err));
-  exit(1);
-}
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static long status_kb(const char *field) {
-  char line[256];
-  long kb = -1;
-  size_t len = strlen(field);
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  while (fgets(line, sizeof line, f))
-    if (strncmp(line, field, len) == 0 && line[len] == ':') kb = strtol(line + len + 1, NULL, 10);
-  fclose(f);
-  return kb;
-}
-
-static void grow_heap(long mb) {
-  while (status_kb("VmRSS") < mb * 1024) {
-    char *p = malloc(CHUNK);
-    if (!p) die("malloc", ENOMEM);
-    for (size_t i = 0; i < CHUNK; i += PAGE) p[i] = 1; /* held on purpose */
-  }
-}
+enum { STACK = 256 << 10 };
 
 /* What the child reads: its program, the fds for 0..2 (-1: keep the caller's
  * own, made inheritable), whether to drop, and where to report a failure. */
@@ -143,7 +108,7 @@ static int child_main(void *arg) {
 /* Starts one child; returns its pidfd, or minus its pid without one. */
 static int start(struct job *j) {
   for (int i = 0; i < 3; i++)
-    if (fcntl(j->src[i] < 0 ? i : j->src[i], F_GETFD) < 0) die("source fd", errno);
+    if (fcntl(j->src[i] < 0 ? i : j->src[i], F_GETFD) < 0) peer_die("source fd", errno);
   int dumpable = j->drop ? prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) : -1;
   sigset_t all, old;
   sigfillset(&all);
@@ -155,8 +120,8 @@ static int start(struct job *j) {
   int clone_errno = errno;
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
   if (dumpable >= 0 && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != dumpable) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
-  if (pid < 0) die("clone", clone_errno);
-  if (j->fail_errno != 0) die("child", j->fail_errno);
+  if (pid < 0) peer_die("clone", clone_errno);
+  if (j->fail_errno != 0) peer_die("child", j->fail_errno);
   return j->want_pidfd ? pidfd : -(int)pid;
 }
 
@@ -164,9 +129,9 @@ static void reap(int pidfd) {
   siginfo_t info;
   struct rusage ru;
   memset(&info, 0, sizeof info);
-  if (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | WNOHANG, &ru) < 0) die("waitid", errno);
-  if (info.si_pid == 0) die("waitid: not exited", EAGAIN);
-  if (info.si_code != CLD_EXITED || info.si_status != 0) die("child failed", EINVAL);
+  if (syscall(SYS_waitid, P_PIDFD, pidfd, &info, WEXITED | WNOHANG, &ru) < 0) peer_die("waitid", errno);
+  if (info.si_pid == 0) peer_die("waitid: not exited", EAGAIN);
+  if (info.si_code != CLD_EXITED || info.si_status != 0) peer_die("child failed", EINVAL);
   close(pidfd);
 }
 
@@ -178,8 +143,8 @@ static void run_wait(char *const argv[], int drop) {
   pid_t got;
   while ((got = wait4(pid, &status, 0, &ru)) < 0 && errno == EINTR) {
   }
-  if (got != pid) die("wait4", errno);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("child failed", EINVAL);
+  if (got != pid) peer_die("wait4", errno);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) peer_die("child failed", EINVAL);
 }
 
 /* run()'s capture: stdin /dev/null, stdout and stderr on pipes read to EOF. */
@@ -189,7 +154,7 @@ static const char *capture(char *const argv[], int drop) {
   size_t lens[2] = {0, 0};
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int po[2], pe[2];
-  if (null_fd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) die("pipes", errno);
+  if (null_fd < 0 || pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) peer_die("pipes", errno);
   struct job j = {argv, {null_fd, po[1], pe[1]}, drop, 1, 0};
   int pidfd = start(&j);
   close(null_fd);
@@ -200,7 +165,7 @@ static const char *capture(char *const argv[], int drop) {
   while (open_pipes > 0 || !exited) {
     if (poll(p, 3, -1) < 0) {
       if (errno == EINTR) continue;
-      die("poll", errno);
+      peer_die("poll", errno);
     }
     for (int k = 0; k < 2; k++) {
       if (p[k].fd < 0 || !p[k].revents) continue;
@@ -229,18 +194,18 @@ static const char *capture(char *const argv[], int drop) {
 /* n children at once, their pidfds in one epoll set, each reaped as it ends. */
 static void concurrent(char *const argv[], int n) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
-  if (ep < 0) die("epoll_create1", errno);
+  if (ep < 0) peer_die("epoll_create1", errno);
   for (int i = 0; i < n; i++) {
     struct job j = {argv, {-1, -1, -1}, 0, 1, 0};
     int pidfd = start(&j);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = pidfd};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev) < 0) die("epoll_ctl", errno);
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev) < 0) peer_die("epoll_ctl", errno);
   }
   struct epoll_event evs[64];
   for (int left = n; left > 0;) {
     int k = epoll_wait(ep, evs, 64, -1);
     if (k < 0 && errno == EINTR) continue;
-    if (k < 0) die("epoll_wait", errno);
+    if (k < 0) peer_die("epoll_wait", errno);
     for (int i = 0; i < k; i++) {
       epoll_ctl(ep, EPOLL_CTL_DEL, evs[i].data.fd, NULL);
       reap(evs[i].data.fd);
@@ -250,70 +215,8 @@ static void concurrent(char *const argv[], int n) {
   close(ep);
 }
 
-static void verify_drop(void) {
-  char *argv[] = {"/bin/cat", "/proc/self/status", NULL};
-  const char *s = capture(argv, 1);
-  const char *gr = strstr(s, "\nGroups:");
-  if (!strstr(s, "\nUid:\t65534\t65534\t65534\t65534\n") || !strstr(s, "\nGid:\t65534\t65534\t65534\t65534\n") || !gr ||
-      strspn(gr + 8, " \t") != strcspn(gr + 8, "\n"))
-    die("drop not applied", EPERM);
-}
-
-static int by_value(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv) {
-  if (argc < 5) {
-    fprintf(stderr, "usage: %s seq|drop|conc|capture N HEAP_MB BUDGET_MS\n", argv[0]);
-    return 2;
-  }
-  const char *mode = argv[1];
-  int n = atoi(argv[2]);
-  int64_t budget = (int64_t)atol(argv[4]) * 1000000;
-  int drop = strcmp(mode, "drop") == 0, conc = strcmp(mode, "conc") == 0, cap = strcmp(mode, "capture") == 0;
-  if (!drop && !conc && !cap && strcmp(mode, "seq") != 0) die(mode, EINVAL);
-  if (n < 1) die("N", EINVAL);
-  char *true_argv[] = {"/bin/true", NULL};
-  char *echo_argv[] = {"/bin/echo", "hello", NULL};
+  static const struct peer_ops ops = {"procctl_floor", run_wait, capture, concurrent};
   signal(SIGPIPE, SIG_IGN);
-
-  grow_heap(atol(argv[3]));
-  long rss = status_kb("VmRSS");
-  if (drop) verify_drop();
-
-  int64_t *times = calloc((size_t)n, sizeof *times);
-  if (!times) die("calloc", ENOMEM);
-  int done = 0;
-  int64_t t0, total;
-  if (conc) {
-    t0 = now_ns();
-    concurrent(true_argv, n);
-    total = now_ns() - t0;
-    done = n;
-  } else {
-    int64_t w0 = now_ns();
-    for (int i = 0; i < 10 && now_ns() - w0 < budget / 4; i++) {
-      if (cap) capture(echo_argv, 0);
-      else run_wait(true_argv, drop);
-    }
-    t0 = now_ns();
-    while (done < n) {
-      int64_t a = now_ns();
-      if (cap) {
-        if (strcmp(capture(echo_argv, 0), "hello\n") != 0) die("unexpected output", EINVAL);
-      } else {
-        run_wait(true_argv, drop);
-      }
-      int64_t b = now_ns();
-      times[done++] = b - a;
-      if (b - t0 > budget && done >= 3) break;
-    }
-    total = now_ns() - t0;
-  }
-  qsort(times, (size_t)done, sizeof *times, by_value);
-  printf("{\"mode\":\"%s\",\"n\":%d,\"totalNs\":%lld,\"medianNs\":%lld,\"rssKb\":%ld,\"hwmKb\":%ld}\n", mode, done,
-         (long long)total, conc ? (long long)total : (long long)times[done / 2], rss, status_kb("VmHWM"));
-  return 0;
+  return peer_main(argc, argv, &ops);
 }
