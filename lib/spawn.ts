@@ -653,7 +653,7 @@ const onChildExits: ExitHandler = (count, outputs) => {
     const child = watching[token];
     if (child === undefined) continue;
     watching[token] = undefined;
-    // waitid on our own child failed: someone else reaped it (ECHILD).
+    // A SystemError when waitid on our own child failed: someone else reaped it (ECHILD).
     settleChild(child, statusFromNumbers(r, at + 1), outputs?.[i]);
   }
 };

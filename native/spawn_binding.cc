@@ -466,11 +466,11 @@ napi_value Spawn(napi_env env, size_t argc, napi_value* args) {
   // Recorded before the clone for the child's getppid() check, which only the
   // parent-death signal needs.
   req.parent_pid = req.parent_death_signal > 0 ? getpid() : 0;
-  // Not options: a drop to a non-root uid always clears the capability sets, and
-  // guards the terminal unless a new session (or Noctty) took it away.
   // runSync with nothing to read waits with a blocking wait4: a pidfd would only
   // cost its file and one more poll (Linux: ~10 us of a ~500 us spawn).
   req.no_pidfd = (flags & kFlagSync) != 0 && !capture[0] && !capture[1];
+  // Not options: a drop to a non-root uid always clears the capability sets, and
+  // guards the terminal unless a new session (or Noctty) took it away.
   req.drop_privileges = req.set_uid && req.uid != 0;
   req.guard_terminal = req.drop_privileges && !req.setsid && !req.no_controlling_terminal;
 
